@@ -1,0 +1,53 @@
+/*
+ * The persistent store port as one JSON file. Every set/delete rewrites the file atomically, so a
+ * power cut loses at most the write in flight and never corrupts what was stored before. The
+ * device's limits (15-character keys, 4000-byte values) are enforced here too, so code that runs
+ * in the simulator also fits Moddable's preference store on ESP32.
+ */
+import * as fs from 'node:fs';
+import type { StorePort } from '../../modules/ports';
+import { writeFileAtomic } from './atomic-file';
+
+export const MAX_KEY_LENGTH = 15;
+export const MAX_VALUE_BYTES = 4000;
+
+export function createFileStore(file: string): StorePort {
+	const values = load(file);
+	const save = () => writeFileAtomic(file, JSON.stringify(values, null, '\t'));
+	return {
+		get(key) {
+			return Object.hasOwn(values, key) ? values[key] : undefined;
+		},
+		set(key, value) {
+			checkKey(key);
+			if (typeof value !== 'string') throw new TypeError(`store value for "${key}" must be a string`);
+			if (Buffer.byteLength(value) > MAX_VALUE_BYTES) throw new RangeError(`store value for "${key}" exceeds ${MAX_VALUE_BYTES} bytes`);
+			values[key] = value;
+			save();
+		},
+		delete(key) {
+			if (!Object.hasOwn(values, key)) return;
+			delete values[key];
+			save();
+		},
+	};
+}
+
+function checkKey(key: string): void {
+	if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+		throw new RangeError(`store key must be 1 to ${MAX_KEY_LENGTH} characters: "${key}"`);
+	}
+}
+
+function load(file: string): Record<string, string> {
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
+		throw error;
+	}
+	const parsed: unknown = JSON.parse(text);
+	if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`store file ${file} does not hold an object`);
+	return Object.assign(Object.create(null), parsed);
+}

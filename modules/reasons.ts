@@ -1,0 +1,43 @@
+/*
+ * Reason codes for update outcomes: the one documented list the agent reports to the cloud
+ * (updateReport `reason`), prints in results, and that tests assert. Stable strings: a fleet
+ * operator's dashboards and alerts key on them.
+ */
+export const Reason = {
+	/** The downloaded image's SHA-256 differs from the release checksum. */
+	INTEGRITY_CHECK_FAILURE: 'INTEGRITY_CHECK_FAILURE',
+	/** The image is larger than the inactive slot. */
+	NOT_ENOUGH_SPACE: 'NOT_ENOUGH_SPACE',
+	/** The connection failed or broke during the check-in or the download. */
+	CONNECTION_LOST: 'CONNECTION_LOST',
+	/** The cloud answered the check-in with an error status. */
+	CHECKIN_REFUSED: 'CHECKIN_REFUSED',
+	/** The cloud's answer or the image response broke the protocol (bad JSON, wrong length...). */
+	BAD_RESPONSE: 'BAD_RESPONSE',
+	/** The image server answered with an error status. */
+	DOWNLOAD_FAILED: 'DOWNLOAD_FAILED',
+	/** The release is not newer than the running firmware. */
+	DOWNGRADE_REFUSED: 'DOWNGRADE_REFUSED',
+	/** The slot could not be written or switched. */
+	FLASH_ERROR: 'FLASH_ERROR',
+	/** After the restart the device did not run the new version. */
+	ACTIVATION_FAILED: 'ACTIVATION_FAILED',
+	/** A power cut or crash interrupted the update before activation; nothing was switched. */
+	INTERRUPTED: 'INTERRUPTED',
+	/** The agent crashed (an exception escaped, memory ran out) and the device reset. */
+	AGENT_CRASHED: 'AGENT_CRASHED',
+	/** The agent's configuration is missing or wrong. */
+	CONFIG_ERROR: 'CONFIG_ERROR',
+} as const;
+
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+
+/** An error that carries the reason code the update outcome will report. */
+export class UpdateError extends Error {
+	readonly reason: ReasonCode;
+	constructor(reason: ReasonCode, message: string) {
+		super(message);
+		this.name = 'UpdateError';
+		this.reason = reason;
+	}
+}

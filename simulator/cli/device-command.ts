@@ -1,0 +1,46 @@
+/* `updraft device ...`: create a simulated device and run its agent. */
+import * as fs from 'node:fs';
+import { initDevice } from '../device/device-folder';
+import { runDeviceOnce } from '../device/run-device';
+import { ENGINES, type Engine } from '../device/agent-handle';
+import { parse, required, integer, props, UsageError } from './args';
+
+export const deviceUsage = `updraft device init --dir DIR --id ID --product P --version V --cloud URL --ca FILE --token T
+                    [--prop key=value]... [--slot-size BYTES]
+updraft device run --dir DIR --once [--engine xs|node] [--verbose]
+  run --once: one full cycle (check in, download, verify, switch, restart) and one JSON line
+  {id, before, after, update, outcome, reason}. Exit code 0 unless the cycle failed.
+  --engine: xs (default) runs the agent on the XS engine, as on the device; node runs it in Node.`;
+
+export async function deviceCommand(argv: string[]): Promise<number> {
+	const [verb, ...rest] = argv;
+	if (verb === 'init') {
+		const values = parse(rest, {
+			dir: { type: 'string' }, id: { type: 'string' }, product: { type: 'string' }, version: { type: 'string' },
+			cloud: { type: 'string' }, ca: { type: 'string' }, token: { type: 'string' },
+			prop: { type: 'string', multiple: true }, 'slot-size': { type: 'string' },
+		});
+		required(values, 'dir', 'id', 'product', 'version', 'cloud', 'ca', 'token');
+		initDevice({
+			dir: values.dir!, id: values.id!, product: values.product!, version: values.version!,
+			cloud: values.cloud!, caPem: fs.readFileSync(values.ca!, 'utf8'), token: values.token!,
+			props: props(values.prop), slotSize: integer(values['slot-size'], 'slot-size', 1024),
+		});
+		process.stdout.write(`${JSON.stringify({ dir: values.dir, id: values.id, version: values.version })}\n`);
+		return 0;
+	}
+	if (verb === 'run') {
+		const values = parse(rest, { dir: { type: 'string' }, once: { type: 'boolean' }, verbose: { type: 'boolean' }, engine: { type: 'string' } });
+		required(values, 'dir');
+		const engine = (values.engine ?? 'xs') as Engine;
+		if (!ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}: "${values.engine}"`);
+		if (!values.once) throw new UsageError('device run needs --once (one check-in cycle)');
+		const result = await runDeviceOnce(values.dir!, {
+			engine,
+			log: values.verbose ? (level, message) => process.stderr.write(`[${level}] ${message}\n`) : undefined,
+		});
+		process.stdout.write(`${JSON.stringify(result)}\n`);
+		return result.outcome === 'failed' || result.outcome === 'rejected' ? 1 : 0;
+	}
+	throw new UsageError(verb ? `unknown device command "${verb}"` : 'device needs a command');
+}

@@ -1,0 +1,72 @@
+/*
+ * Simulated firmware images. A real ESP32 app image starts with the magic byte 0xE9 and carries
+ * its version in a descriptor; ours does the same in a form the simulated bootloader can read:
+ *
+ *   0       0xE9
+ *   1..7    "UPDRAFT"
+ *   8..11   header length N (uint32, little-endian)
+ *   12..    N bytes of JSON: {product, version}
+ *   then    payload up to the image size, pseudo-random but fixed by (product, version)
+ *
+ * A slot whose bytes do not parse as such an image cannot boot.
+ */
+export const IMAGE_MAGIC = 0xe9;
+const TAG = 'UPDRAFT';
+const PREFIX = 12;
+const MAX_HEADER = 4096;
+
+export interface ImageHeader {
+	product: string;
+	version: string;
+}
+
+export function makeImage(header: ImageHeader, size = 64 * 1024): Buffer {
+	const json = Buffer.from(JSON.stringify({ product: header.product, version: header.version }));
+	if (json.length > MAX_HEADER) throw new RangeError('image header too large');
+	if (!Number.isSafeInteger(size) || size < PREFIX + json.length) {
+		throw new RangeError(`image size must be at least ${PREFIX + json.length} bytes`);
+	}
+	const image = Buffer.alloc(size);
+	image[0] = IMAGE_MAGIC;
+	image.write(TAG, 1, 'latin1');
+	image.writeUInt32LE(json.length, 8);
+	json.copy(image, PREFIX);
+	fillPayload(image.subarray(PREFIX + json.length), seedOf(`${header.product}@${header.version}`));
+	return image;
+}
+
+/** The header of an image, or undefined when the bytes are not a bootable image. */
+export function readImageHeader(image: Uint8Array): ImageHeader | undefined {
+	if (image.length < PREFIX || image[0] !== IMAGE_MAGIC) return undefined;
+	const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+	if (bytes.toString('latin1', 1, 8) !== TAG) return undefined;
+	const n = bytes.readUInt32LE(8);
+	if (n > MAX_HEADER || PREFIX + n > bytes.length) return undefined;
+	try {
+		const header = JSON.parse(bytes.toString('utf8', PREFIX, PREFIX + n)) as ImageHeader;
+		if (typeof header.product === 'string' && typeof header.version === 'string') return header;
+	} catch {
+		// not JSON: not an image
+	}
+	return undefined;
+}
+
+function seedOf(text: string): number {
+	let h = 2166136261;
+	for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+	return h >>> 0 || 1;
+}
+
+/** xorshift32 fill: fast enough for 64 MiB images and the same bytes for the same seed. */
+function fillPayload(target: Buffer, seed: number): void {
+	let x = seed;
+	const words = Math.floor(target.length / 4);
+	const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+	for (let i = 0; i < words; i++) {
+		x ^= x << 13;
+		x ^= x >>> 17;
+		x ^= x << 5;
+		view.setUint32(i * 4, x >>> 0, true);
+	}
+	for (let i = words * 4; i < target.length; i++) target[i] = i & 0xff;
+}

@@ -1,0 +1,111 @@
+/*
+ * End to end through real TLS on loopback: a cloud, a release, a simulated device, one cycle.
+ * Every test runs once per engine: the agent on the real XS engine, and in Node.
+ */
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startCloud } from '../../simulator/cloud/server';
+import { createRelease } from '../../simulator/cloud/admin-client';
+import { createCa } from '../../simulator/tls/certificates';
+import { makeImage } from '../../simulator/image';
+import { initDevice } from '../../simulator/device/device-folder';
+import { runDeviceOnce } from '../../simulator/device/run-device';
+import { bootDevice } from '../../simulator/device/boot';
+import { readBootRecord } from '../../hosts/sim/file-flash';
+import { devicePaths } from '../../hosts/sim/host';
+import { ENGINES } from '../../simulator/device/agent-handle';
+
+const product = 'e2e-sensor';
+
+async function world(t: { teardown(fn: () => unknown): void }) {
+	const root = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-e2e-'));
+	const cloud = await startCloud({ dataDir: path.join(root, 'cloud'), port: 0 });
+	t.teardown(async () => {
+		await cloud.close();
+		fs.rmSync(root, { recursive: true, force: true });
+	});
+	let n = 0;
+	return {
+		cloud,
+		root,
+		publish: (version: string, size = 200_000) =>
+			createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version, image: makeImage({ product, version }, size) }),
+		device(version: string, caPem = cloud.caPem) {
+			const dir = path.join(root, `device-${++n}`);
+			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' } });
+			return dir;
+		},
+		reports() {
+			const file = path.join(root, 'cloud', 'reports.jsonl');
+			return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+		},
+	};
+}
+
+for (const engine of ENGINES) {
+	test(`[${engine}] a device at 1.0.0 updates to the newest release and reports success`, async (t) => {
+		const w = await world(t);
+		await w.publish('1.0.1');
+		const release = await w.publish('1.1.0');
+		const dir = w.device('1.0.0');
+		const events: string[] = [];
+		let announced: Record<string, unknown> | undefined;
+		const result = await runDeviceOnce(dir, {
+			engine,
+			onAgent(agent) {
+				agent.watch('update:state', (s: { state: string }) => events.push(s.state));
+				agent.watch('device:update', (u: Record<string, unknown>) => {
+					announced = u;
+					// Watchers run before the switch: the boot record still names the old slot.
+					t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+				});
+			},
+		});
+		t.like(result, { id: 'dev-1', before: '1.0.0', after: '1.1.0', update: release.id, outcome: 'updated', reason: null });
+		t.deepEqual(events, ['checking', 'downloading', 'verifying', 'ready', 'activating', 'idle']);
+		t.like(announced, { version: '1.1.0', update: release.id, size: release.size, checksum: release.checksum, slot: 'slot1' });
+		t.is(bootDevice(dir).version, '1.1.0');
+		t.is(readBootRecord(devicePaths(dir).flash).active, 1);
+		t.like(w.reports().at(-1), { id: 'dev-1', update: release.id, success: true, version: '1.1.0' });
+	});
+
+	test(`[${engine}] an image whose bytes do not match the checksum is rejected and never activated`, async (t) => {
+		const w = await world(t);
+		const release = await w.publish('1.1.0');
+		const stored = w.cloud.store.imagePath(w.cloud.store.get(release.id)!);
+		const bytes = fs.readFileSync(stored);
+		bytes[bytes.length - 10] ^= 0x01;
+		fs.writeFileSync(stored, bytes);
+		const dir = w.device('1.0.0');
+		let announced = false;
+		const result = await runDeviceOnce(dir, { engine, onAgent: (agent) => agent.watch('device:update', () => (announced = true)) });
+		t.like(result, { before: '1.0.0', after: '1.0.0', outcome: 'rejected', reason: 'INTEGRITY_CHECK_FAILURE', update: release.id });
+		t.false(announced, 'device:update never fires for a bad image');
+		t.is(readBootRecord(devicePaths(dir).flash).active, 0, 'the boot record still names the running slot');
+		t.is(bootDevice(dir).version, '1.0.0');
+		t.like(w.reports().at(-1), { update: release.id, success: false, reason: 'INTEGRITY_CHECK_FAILURE', version: '1.0.0' });
+	});
+
+	test(`[${engine}] an up-to-date device is offered nothing`, async (t) => {
+		const w = await world(t);
+		await w.publish('1.0.0');
+		await w.publish('1.1.0');
+		const dir = w.device('1.1.0');
+		const result = await runDeviceOnce(dir, { engine });
+		t.like(result, { before: '1.1.0', after: '1.1.0', outcome: 'none', update: null, reason: null });
+		t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+	});
+
+	test(`[${engine}] a cloud whose certificate the device does not trust is refused`, async (t) => {
+		const w = await world(t);
+		await w.publish('1.1.0');
+		const stranger = await createCa({ commonName: 'Somebody Else CA' });
+		const dir = w.device('1.0.0', stranger.certPem);
+		const result = await runDeviceOnce(dir, { engine });
+		t.like(result, { before: '1.0.0', after: '1.0.0', outcome: 'failed', reason: 'CONNECTION_LOST' });
+		t.regex(result.message ?? '', /certificate/i);
+		t.is(w.reports().length, 0, 'nothing reached the cloud');
+	});
+}
