@@ -94,20 +94,22 @@ const SP = 32;
 const HTAB = 9;
 const SEMICOLON = 59;
 
-const enum State {
-	HEAD,
-	BODY_LENGTH,
-	BODY_CLOSE,
-	CHUNK_SIZE,
-	CHUNK_EXT,
-	CHUNK_SIZE_LF,
-	CHUNK_DATA,
-	CHUNK_DATA_END,
-	CHUNK_DATA_LF,
-	TRAILER,
-	DONE,
-	FAILED,
-}
+const State = {
+	HEAD: 0,
+	BODY_LENGTH: 1,
+	BODY_CLOSE: 2,
+	CHUNK_SIZE: 3,
+	CHUNK_EXT: 4,
+	CHUNK_SIZE_LF: 5,
+	CHUNK_DATA: 6,
+	CHUNK_DATA_END: 7,
+	CHUNK_DATA_LF: 8,
+	TRAILER: 9,
+	DONE: 10,
+	FAILED: 11,
+} as const;
+
+type State = (typeof State)[keyof typeof State];
 
 type Framing = 'none' | 'length' | 'chunked' | 'close';
 
@@ -115,7 +117,7 @@ export class ResponseParser {
 	#sink: ResponseSink;
 	#maxHeaderBytes: number;
 	#isHead: boolean;
-	#state = State.HEAD;
+	#state: State = State.HEAD;
 	#framing: Framing = 'none';
 	#error: unknown;
 	/** Bytes of body (BODY_LENGTH) or of the current chunk (CHUNK_DATA) still to come. */

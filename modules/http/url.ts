@@ -38,9 +38,9 @@ export function parseHttpsUrl(text: string): HttpsTarget {
 	}
 	if (text.slice(0, SCHEME.length).toLowerCase() !== SCHEME) {
 		const colon = text.indexOf(':');
-		throw new Error(colon > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(text.slice(0, colon))
-			? `URL must use https: ${quoted}`
-			: `URL must be absolute and start with https://: ${quoted}`);
+		const scheme = colon > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(text.slice(0, colon)) ? text.slice(0, colon).toLowerCase() : undefined;
+		if (scheme === 'https') throw new Error(`URL must start with https:// (two slashes): ${quoted}`);
+		throw new Error(scheme ? `URL must use https: ${quoted}` : `URL must be absolute and start with https://: ${quoted}`);
 	}
 	const hash = text.indexOf('#');
 	const rest = text.slice(SCHEME.length, hash === -1 ? text.length : hash);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from './atomic-file';
+import { writeJsonAtomic } from '../../hosts/sim/atomic-file';
 
 export interface DeviceRecord {
 	id: string;

@@ -86,7 +86,6 @@ function requireText(value: unknown, what: string, max: number): string {
 	if (typeof value !== 'string') throw badRequest(`${what} must be a string (got ${describe(value)})`);
 	if (value === '') throw badRequest(`${what} must not be empty`);
 	if (value.length > max) throw badRequest(`${what} is longer than ${max} characters`);
-	// eslint-disable-next-line no-control-regex
 	if (/[\x00-\x1f\x7f]/.test(value)) throw badRequest(`${what} must not contain control characters`);
 	return value;
 }

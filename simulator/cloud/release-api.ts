@@ -30,7 +30,7 @@ export async function createReleaseFromRequest(
 		product: product!,
 		version: version!,
 		description,
-		image: new Uint8Array(image.buffer, image.byteOffset, image.length),
+		image,
 	});
 	return releaseInfo(release);
 }

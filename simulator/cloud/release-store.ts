@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareSemver, parseSemver } from '../../modules/semver';
-import { writeFileAtomic, writeJsonAtomic } from './atomic-file';
+import { writeFileAtomic, writeJsonAtomic } from '../../hosts/sim/atomic-file';
 import { CloudError, badRequest, describe } from './errors';
 
 export interface Release {
@@ -79,8 +79,9 @@ export function validateVersion(version: unknown, what = 'version'): string {
 }
 
 export function releaseInfo(release: Release): ReleaseInfo {
-	const { secret: _secret, ...info } = release;
-	return info;
+	const info: Partial<Release> = { ...release };
+	delete info.secret;
+	return info as ReleaseInfo;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -99,7 +99,8 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 		? await ensureCloudTls(options.dataDir, ['localhost', '127.0.0.1', ...extraNames])
 		: await ensureCloudTls(options.dataDir);
 
-	let context: ProvisionContext | undefined;
+	// publicUrl is known once the server listens (the port may be chosen by the system).
+	const context: ProvisionContext = { store, devices, reports, publicUrl: '' };
 	const routes: Route[] = [
 		{
 			pattern: /^\/tok\/provision\/update$/,
@@ -107,7 +108,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 			methods: {
 				POST: async ({ request, response }) => {
 					const body = await readJsonObject(request, MAX_JSON_BYTES);
-					sendJson(response, 200, checkin(body, context!));
+					sendJson(response, 200, checkin(body, context));
 				},
 			},
 		},
@@ -117,7 +118,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 			methods: {
 				POST: async ({ request, response }) => {
 					const body = await readJsonObject(request, MAX_JSON_BYTES);
-					updateReport(body, context!);
+					updateReport(body, context);
 					sendJson(response, 200, {});
 				},
 			},
@@ -207,7 +208,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 	const urlHost = LOCAL_HOSTS.has(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 	const url = `https://${urlHost}:${address.port}`;
 	const publicUrl = configuredPublicUrl ?? url;
-	context = { store, devices, reports, publicUrl };
+	context.publicUrl = publicUrl;
 	log(`cloud listening on ${url} (data in ${options.dataDir})`);
 
 	let closing: Promise<void> | undefined;
@@ -273,5 +274,5 @@ function checkPublicUrl(text: string): string {
 
 /** Image URLs carry a secret; keep it out of logs. */
 function redact(path: string): string {
-	return path.replace(/^\/images\/[^/]+\//, '/images/…/');
+	return path.replace(/^\/images\/[^/]+/, '/images/…');
 }

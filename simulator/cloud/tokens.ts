@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from './atomic-file';
+import { writeJsonAtomic } from '../../hosts/sim/atomic-file';
 
 export interface CloudTokens {
 	fleetToken: string;

@@ -17,7 +17,7 @@ import {
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../cloud/atomic-file';
+import { writeFileAtomic } from '../../hosts/sim/atomic-file';
 import {
 	bitString,
 	boolean,
@@ -510,12 +510,21 @@ function judgeLeaf(leaf: CertificateAndKey, ca: LoadedCa, requested: HostName[])
 		const usable = certificate.checkIssued(ca.certificate) &&
 			certificate.verify(ca.certificate.publicKey) &&
 			certificate.checkPrivateKey(createPrivateKey(leaf.keyPem)) &&
-			parts.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS &&
+			!expiresSoon(parts.notAfter, ca.notAfter) &&
 			requested.every((name) => present.has(name.generalName.toString('hex')));
 		return { usable, names };
 	} catch {
 		return { usable: false, names: [] };
 	}
+}
+
+/**
+ * Whether a leaf is close enough to its end to replace. A leaf that ends with its CA stays: a new
+ * one could last no longer.
+ */
+function expiresSoon(leafNotAfter: Date, caNotAfter: Date): boolean {
+	const renewBy = Math.min(Date.now() + RENEW_BEFORE_MS, caNotAfter.getTime());
+	return leafNotAfter.getTime() < renewBy;
 }
 
 /** The host text of a dNSName or iPAddress GeneralName; other kinds are not carried over. */

@@ -12,6 +12,7 @@
  * Special forms inside the value:
  *   {"$b": i}                 a Uint8Array (ArrayBuffers arrive as Uint8Array views too)
  *   {"$f": id}                a function living on the sending side; the receiver gets a stub
+                            (only the agent's side sends these: callbacks it hands to ports)
  *   {"$h": id, "p": {...}, "m": [...]}  an object with methods living on the sending side (a socket,
  *                             a slot writer): data properties copied, methods called by handle
  *   {"$u": 1}                 undefined (JSON has none)
@@ -34,10 +35,14 @@ export interface CodecHooks {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+function isPlain(value: object): boolean {
+	const proto = Object.getPrototypeOf(value);
+	return proto === Object.prototype || proto === null;
+}
+
 function hasMethods(value: object): boolean {
 	if (Array.isArray(value)) return false;
-	const proto = Object.getPrototypeOf(value);
-	if (proto !== Object.prototype && proto !== null) return true;
+	if (!isPlain(value)) return true;
 	return Object.values(value).some((v) => typeof v === 'function');
 }
 
@@ -78,7 +83,9 @@ export function encodeMessage(value: unknown, hooks: CodecHooks = {}): Uint8Arra
 		if (v instanceof Error) return { $e: { name: v.name, message: v.message, stack: typeof v.stack === 'string' ? v.stack : undefined } };
 		if (Array.isArray(v)) return v.map(walk);
 		if (typeof v === 'object') {
-			if (hasMethods(v)) {
+			// The host lends its objects by handle; the agent's side sends plain objects field by
+			// field, functions included (a socket's callbacks), since it keeps nothing to lend.
+			if (hooks.exportHandle ? hasMethods(v) : !isPlain(v)) {
 				if (!hooks.exportHandle) throw new TypeError('cannot send an object with methods here');
 				const { props, methods } = describeHandle(v);
 				const p: Record<string, unknown> = {};
@@ -133,8 +140,8 @@ export function decodeMessage(bytes: Uint8Array, hooks: CodecHooks = {}): unknow
 		if ('$o' in o) return walkObject(o.$o);
 		if ('$e' in o) {
 			const Ctor = o.$e.name === 'RangeError' ? RangeError : o.$e.name === 'TypeError' ? TypeError : Error;
-			const error = new Ctor(o.$e.message);
-			if (!(error instanceof RangeError || error instanceof TypeError) && o.$e.name) error.name = o.$e.name;
+			const error: Error = new Ctor(o.$e.message);
+			if (Ctor === Error && o.$e.name) error.name = o.$e.name;
 			if (o.$e.stack) (error as { remoteStack?: string }).remoteStack = o.$e.stack;
 			return error;
 		}

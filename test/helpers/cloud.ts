@@ -3,12 +3,13 @@
  * directory that is closed and removed when the test ends, and a small HTTPS client that trusts
  * the cloud's CA and hands back status, headers and raw body.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCloud, type Cloud, type CloudOptions } from '../../simulator/cloud/server';
+import { ensureCloudTls } from '../../simulator/tls/certificates';
 
 /** What the helpers need from an ava ExecutionContext. */
 export interface Teardown {
@@ -28,22 +29,49 @@ export function temporaryDir(t: Teardown, prefix = 'updraft-cloud-'): string {
 	return dir;
 }
 
-/** Start a cloud that the test's teardown closes (register temporaryDir first so it is removed last). */
-export async function startTestCloud(t: Teardown, options: Partial<CloudOptions> = {}): Promise<TestCloud> {
+let tlsTemplate: Promise<string> | undefined;
+
+/**
+ * Key generation is the slow part of starting a cloud, so new data directories get a copy of
+ * one CA and certificate made once per test process (for localhost and 127.0.0.1).
+ */
+async function seedTls(dataDir: string): Promise<void> {
+	if (existsSync(join(dataDir, 'tls'))) return;
+	tlsTemplate ??= (async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'updraft-tls-'));
+		process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+		await ensureCloudTls(dir);
+		return join(dir, 'tls');
+	})();
+	cpSync(await tlsTemplate, join(dataDir, 'tls'), { recursive: true });
+}
+
+/**
+ * Start a cloud that the test's teardown closes. Without `dataDir` it gets a temporary one;
+ * `freshTls` makes it create its own CA instead of sharing the process-wide one.
+ */
+export async function startTestCloud(
+	t: Teardown,
+	options: Partial<CloudOptions> & { freshTls?: boolean } = {},
+): Promise<TestCloud> {
+	const { freshTls, ...cloudOptions } = options;
 	const dataDir = options.dataDir ?? temporaryDir(t);
+	if (!freshTls) await seedTls(dataDir);
 	const logLines: string[] = [];
-	const cloud = await startCloud({ host: '127.0.0.1', port: 0, ...options, dataDir, log: (line) => logLines.push(line) });
+	const cloud = await startCloud({ host: '127.0.0.1', port: 0, ...cloudOptions, dataDir, log: (line) => logLines.push(line) });
 	t.teardown(() => cloud.close());
 	return { ...cloud, dataDir, logLines };
 }
 
 /** Run `fn` against a cloud in `dataDir`, closing it whatever happens. */
 export async function withCloud<T>(
-	options: Partial<CloudOptions> & { dataDir: string },
+	options: Partial<CloudOptions> & { dataDir: string; freshTls?: boolean },
 	fn: (cloud: TestCloud) => Promise<T>,
 ): Promise<T> {
+	const { freshTls, ...cloudOptions } = options;
+	if (!freshTls) await seedTls(options.dataDir);
 	const logLines: string[] = [];
-	const cloud = await startCloud({ host: '127.0.0.1', port: 0, ...options, log: (line) => logLines.push(line) });
+	const cloud = await startCloud({ host: '127.0.0.1', port: 0, ...cloudOptions, log: (line) => logLines.push(line) });
 	try {
 		return await fn({ ...cloud, dataDir: options.dataDir, logLines });
 	} finally {
@@ -56,7 +84,7 @@ export interface Answer {
 	headers: IncomingHttpHeaders;
 	body: Buffer;
 	/** The body parsed as JSON (throws if it is not). */
-	json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+	json(): any;
 }
 
 export interface RequestOptions {

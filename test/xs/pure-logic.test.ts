@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleForXs } from '../../simulator/xs/bundle';
 import { XsWorker } from '../../simulator/xs/xs-worker';
 import type { DeliveryResult } from '../../simulator/xs/xs-worker';
-import type { CheckResult, PureLogicReport } from './pure-logic.xs';
+import type { CheckResult, PureLogicMessage } from './pure-logic.xs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const entry = fileURLToPath(new URL('./pure-logic.xs.ts', import.meta.url));
@@ -27,7 +27,7 @@ const PURE_MODULES = [
 ];
 
 /** Fewer results than this means checks were lost on the way. */
-const MIN_CHECKS = 17;
+const MIN_CHECKS = 20;
 
 interface Run {
 	results: CheckResult[];
@@ -38,25 +38,31 @@ interface Run {
 async function runInXs(): Promise<Run> {
 	const script = await bundleForXs(entry);
 	const printed: string[] = [];
-	let report: PureLogicReport | undefined;
+	let results: CheckResult[] | undefined;
+	let running: string | undefined;
 	const worker = await XsWorker.start({
 		name: 'pure-logic',
 		meteringLimit: 0,
 		stdout: (line) => printed.push(line),
 		onCommand: (msg) => {
-			const parsed = JSON.parse(new TextDecoder().decode(msg)) as PureLogicReport;
-			if (parsed.kind !== 'pure-logic-report' || !Array.isArray(parsed.results)) {
-				throw new Error(`unexpected message from the XS checks: ${JSON.stringify(parsed).slice(0, 200)}`);
-			}
-			if (report) throw new Error('the XS checks reported twice');
-			report = parsed;
+			const message = JSON.parse(new TextDecoder().decode(msg)) as PureLogicMessage;
+			if (message.kind === 'check-start') running = message.name;
+			else if (message.kind === 'pure-logic-report' && Array.isArray(message.results)) {
+				if (results) throw new Error('the XS checks reported twice');
+				results = message.results;
+				running = undefined;
+			} else throw new Error(`unexpected message from the XS checks: ${JSON.stringify(message).slice(0, 200)}`);
 			return 'ok';
 		},
 	});
 	try {
-		const delivery = await worker.evaluate(script);
-		if (!report) throw new Error('the XS checks never reported (a check waits on something that never happens?)');
-		return { results: report.results, delivery, printed };
+		const delivery = await worker.evaluate(script).catch((error: Error) => {
+			throw running ? new Error(`${error.message}, while running the check "${running}"`, { cause: error }) : error;
+		});
+		if (!results) {
+			throw new Error(`the XS checks never reported (the check "${running}" waits on something that never happens?)`);
+		}
+		return { results, delivery, printed };
 	} finally {
 		await worker.close();
 	}

@@ -12,6 +12,8 @@
 import type { XsGlobals } from './xs-globals';
 import { asciiEncode, concatBytes, latin1Decode, toBytes, toHex, utf8Decode, utf8Encode } from '../../modules/bytes';
 import { CheckinError, checkinBody, parseCheckinAnswer } from '../../modules/checkin';
+import { HttpError, ResponseParser } from '../../modules/http/response-parser';
+import type { ResponseHead } from '../../modules/http/response-parser';
 import { parseHttpsUrl } from '../../modules/http/url';
 import { compareSemver, parseSemver, semverSatisfies } from '../../modules/semver';
 
@@ -25,10 +27,11 @@ export interface CheckResult {
 	message?: string;
 }
 
-export interface PureLogicReport {
-	kind: 'pure-logic-report';
-	results: CheckResult[];
-}
+/** What the checks send to the host, one `issueCommand` each. */
+export type PureLogicMessage =
+	/** Sent before each check runs, so that the host can name the check if the engine aborts. */
+	| { kind: 'check-start'; name: string }
+	| { kind: 'pure-logic-report'; results: CheckResult[] };
 
 const xs = globalThis as unknown as XsGlobals;
 
@@ -116,6 +119,7 @@ function assertThrows(fn: () => unknown, type: new (...args: never[]) => Error, 
 async function runChecks(): Promise<CheckResult[]> {
 	const results: CheckResult[] = [];
 	for (const { name, module, fn } of checks) {
+		send({ kind: 'check-start', name });
 		try {
 			await fn();
 			results.push({ name, module, ok: true });
@@ -127,10 +131,13 @@ async function runChecks(): Promise<CheckResult[]> {
 	return results;
 }
 
-function report(results: CheckResult[]): void {
-	const body: PureLogicReport = { kind: 'pure-logic-report', results };
-	const bytes = new xs.TextEncoder().encode(JSON.stringify(body));
+function send(message: PureLogicMessage): void {
+	const bytes = new xs.TextEncoder().encode(JSON.stringify(message));
 	xs.issueCommand(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+}
+
+function report(results: CheckResult[]): void {
+	send({ kind: 'pure-logic-report', results });
 }
 
 // ---- the engine ----
@@ -298,8 +305,16 @@ covering('modules/bytes', () => {
 		// overlong, surrogate, past U+10FFFF, truncated: 10 replacement characters (as Node decodes it)
 		const bad = new Uint8Array([0x61, 0xc0, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xe2, 0x82]);
 		assertEqual(utf8Decode(bad), `a${'\ufffd'.repeat(10)}`, 'decoded');
+	});
+
+	// XS aborts (the device resets) rather than throwing when a call overflows its stack, and
+	// f.apply(null, array) puts every element on that stack: xsnap's 4096 slots are not enough
+	// for 4000 arguments, and device builds usually have fewer.
+	check('decoders stay within the XS stack on long inputs', () => {
 		const long = 'ü'.repeat(10000);
-		assertEqual(utf8Decode(utf8Encode(long)), long, 'text longer than one flush');
+		assertEqual(utf8Decode(utf8Encode(long)), long, 'utf8Decode');
+		const bytes = new Uint8Array(10000).fill(0x41);
+		assertEqual(latin1Decode(bytes), 'A'.repeat(10000), 'latin1Decode');
 	});
 
 	check('ASCII, Latin-1, hex and concatenation', () => {
@@ -336,6 +351,94 @@ covering('modules/http/url', () => {
 			['', /empty/],
 		];
 		for (const [url, message] of table) assertThrows(() => parseHttpsUrl(url), Error, message);
+	});
+});
+
+// ---- modules/http/response-parser ----
+
+interface Parsed {
+	head?: ResponseHead;
+	body: string;
+	complete: boolean;
+}
+
+/** Feed `response` to a parser in pieces of `piece` bytes, then signal the close if asked. */
+function parseResponse(response: string, piece: number, options: { method?: string; close?: boolean } = {}): Parsed {
+	const parsed: Parsed = { body: '', complete: false };
+	const chunks: Uint8Array[] = [];
+	const parser = new ResponseParser(
+		{
+			onHead: (head) => (parsed.head = head),
+			onBody: (bytes) => chunks.push(bytes.slice()),
+			onComplete: () => (parsed.complete = true),
+		},
+		{ method: options.method },
+	);
+	const bytes = utf8Encode(response);
+	for (let at = 0; at < bytes.length; at += piece) parser.execute(bytes.subarray(at, at + piece));
+	if (options.close) parser.finish();
+	parsed.body = utf8Decode(concatBytes(chunks));
+	return parsed;
+}
+
+covering('modules/http/response-parser', () => {
+	check('parses each body framing, whatever the split', () => {
+		// [response, request method, close the connection at the end, status, headers, body]
+		const table: [string, string, boolean, number, Record<string, string>, string][] = [
+			['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', 'GET', false, 200, { 'content-length': '5' }, 'hello'],
+			[
+				'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n',
+				'GET', false, 200, { 'transfer-encoding': 'chunked' }, 'hello world',
+			],
+			['HTTP/1.0 200 OK\nServer: x\n\nuntil close', 'GET', true, 200, { server: 'x' }, 'until close'],
+			['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', 'GET', false, 204, {}, ''],
+			['HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n', 'HEAD', false, 200, { 'content-length': '99' }, ''],
+			['HTTP/1.1 200 OK\r\nA: 1\r\na: 2\r\nContent-Length: 2\r\n\r\nü', 'GET', false, 200, { a: '1, 2', 'content-length': '2' }, 'ü'],
+		];
+		for (const [response, method, close, status, headers, body] of table) {
+			for (const piece of [1, 2, 7, response.length * 2]) {
+				const parsed = parseResponse(response, piece, { method, close });
+				const what = `${show(response.slice(0, 40))} in pieces of ${piece}`;
+				assertEqual(parsed.head?.status, status, `${what}: status`);
+				assertEqual(parsed.head?.headers, headers, `${what}: headers`);
+				assertEqual(parsed.body, body, `${what}: body`);
+				assertEqual(parsed.complete, true, `${what}: complete`);
+			}
+		}
+	});
+
+	check('broken responses fail with the right HttpError code', () => {
+		// [response, close the connection at the end, expected code]
+		const table: [string, boolean, string][] = [
+			['HTTX/1.1 200 OK\r\n\r\n', false, 'BAD_STATUS_LINE'],
+			['HTTP/1.1 2000 OK\r\n\r\n', false, 'BAD_STATUS_LINE'],
+			['HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n', false, 'BAD_HEADER'],
+			['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', false, 'BAD_CONTENT_LENGTH'],
+			['HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', false, 'BAD_CONTENT_LENGTH'],
+			['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', false, 'BAD_TRANSFER_ENCODING'],
+			['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', false, 'BAD_CHUNK_SIZE'],
+			['HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab', false, 'BODY_TOO_LONG'],
+			['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nx', false, 'EXTRA_BYTES'],
+			['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', true, 'TRUNCATED_BODY'],
+			['HTTP/1.1 200 OK\r\nContent-', true, 'CONNECTION_CLOSED'],
+		];
+		for (const [response, close, code] of table) {
+			try {
+				parseResponse(response, 3, { close });
+			} catch (error) {
+				assert(error instanceof HttpError, `${show(response)}: expected an HttpError, got ${show(String(error))}`);
+				assertEqual(error.code, code, `${show(response)}: code`);
+				continue;
+			}
+			throw new AssertionError(`${show(response)}: expected HttpError ${code}, parsed without error`);
+		}
+	});
+
+	check('the header section is capped', () => {
+		const response = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200)}\r\n\r\n`;
+		const parser = new ResponseParser({ onHead() {}, onBody() {}, onComplete() {} }, { maxHeaderBytes: 64 });
+		assertThrows(() => parser.execute(utf8Encode(response)), HttpError, /larger than 64 bytes/);
+		assertThrows(() => new ResponseParser({ onHead() {}, onBody() {}, onComplete() {} }, { maxHeaderBytes: 1 }), RangeError);
 	});
 });
 
