@@ -25,8 +25,10 @@ export default [
 		files: ['modules/**/*.ts'],
 		rules: {
 			'no-restricted-globals': ['error', ...xsMissing.map((name) => ({ name, message: `${name} does not exist on XS devices; use a port` }))],
-			'no-restricted-imports': ['error', { patterns: [
-				{ group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'tls', 'os', 'child_process'], message: 'modules/ runs on XS: no Node modules' },
+			'no-restricted-imports': ['error', {
+				paths: ['fs', 'path', 'crypto', 'http', 'https', 'net', 'tls', 'os', 'child_process', 'buffer', 'stream'].map((name) => ({ name, message: 'modules/ runs on XS: no Node modules' })),
+				patterns: [
+				{ group: ['node:*'], message: 'modules/ runs on XS: no Node modules' },
 				{ group: ['**/hosts/**', '**/simulator/**'], message: 'modules/ may not import hosts or the simulator' },
 			] }],
 		},

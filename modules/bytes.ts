@@ -8,8 +8,12 @@
 import type { ByteSource } from './ports';
 
 const REPLACEMENT = 0xfffd;
-/** Code units collected before each String.fromCharCode call; keeps argument lists short for XS. */
-const FLUSH_UNITS = 4096;
+/**
+ * Code units per String.fromCharCode.apply call. Every argument takes a slot of the XS stack,
+ * and XS aborts (the device resets) instead of throwing when it overflows: xsnap has 4096 slots,
+ * device builds fewer. The short strings are joined once at the end, so the cost stays linear.
+ */
+const FLUSH_UNITS = 64;
 
 /** A Uint8Array over the bytes of `source`, without copying. */
 export function toBytes(source: ByteSource): Uint8Array {
@@ -76,12 +80,12 @@ function utf8Length(text: string): number {
 export function utf8Decode(bytes: Uint8Array): string {
 	if (!(bytes instanceof Uint8Array)) throw new TypeError(`utf8Decode: expected a Uint8Array, got ${describeType(bytes)}`);
 	const units: number[] = [];
-	let text = '';
+	const pieces: string[] = [];
 	const n = bytes.length;
 	let i = 0;
 	while (i < n) {
 		if (units.length >= FLUSH_UNITS) {
-			text += String.fromCharCode.apply(null, units);
+			pieces.push(String.fromCharCode.apply(null, units));
 			units.length = 0;
 		}
 		const lead = bytes[i];
@@ -135,7 +139,8 @@ export function utf8Decode(bytes: Uint8Array): string {
 			units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
 		}
 	}
-	return text + String.fromCharCode.apply(null, units);
+	pieces.push(String.fromCharCode.apply(null, units));
+	return pieces.join('');
 }
 
 /** Bytes of an ASCII string; throws on any character above U+007F. */
@@ -151,11 +156,11 @@ export function asciiEncode(text: string): Uint8Array {
 
 /** Each byte as the character with the same code (ISO-8859-1), as HTTP heads are read. */
 export function latin1Decode(bytes: Uint8Array): string {
-	let text = '';
+	const pieces: string[] = [];
 	for (let start = 0; start < bytes.length; start += FLUSH_UNITS) {
-		text += String.fromCharCode.apply(null, bytes.subarray(start, start + FLUSH_UNITS) as unknown as number[]);
+		pieces.push(String.fromCharCode.apply(null, bytes.subarray(start, start + FLUSH_UNITS) as unknown as number[]));
 	}
-	return text;
+	return pieces.join('');
 }
 
 const HEX: string[] = [];

@@ -174,7 +174,9 @@ class Exchange {
 	#onConnect(): void {
 		if (this.#released) return;
 		this.#connected = true;
-		this.#flush();
+		// A host that reports write capacity does so right after onConnect; wait for that turn to
+		// end so the first write can keep to it. Without a report the request is sent whole.
+		void Promise.resolve().then(() => this.#flush());
 	}
 
 	#onWritable(count: number): void {

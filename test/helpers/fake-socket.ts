@@ -1,6 +1,6 @@
 /*
  * A scripted NetworkPort for HTTP client tests. Each connection plays one server: it connects (or
- * fails), waits for the first request bytes, then delivers the scripted response in pieces of
+ * fails), waits for the whole request (head, and body by its Content-Length), then delivers the scripted response in pieces of
  * random size into a small host buffer, announcing each with onReadable, the way a device socket
  * does. Delivery stops while the buffer holds `highWater` bytes, so the counters show how far the
  * client pulled ahead of its consumer. Events are delivered from setImmediate, never from inside
@@ -49,7 +49,7 @@ export class FakeSocket implements Socket {
 	#buffered = 0;
 	#credit = Infinity;
 	#connected = false;
-	#requestStarted = false;
+	#requestDone = false;
 	#finished = false;
 	#scheduled = false;
 	#random: () => number;
@@ -104,7 +104,7 @@ export class FakeSocket implements Socket {
 		if (view.length > this.#credit) this.overruns++;
 		if (this.#script.writable !== undefined) this.#credit -= view.length;
 		this.writes.push(view.slice());
-		this.#requestStarted = true;
+		this.#requestDone ||= isCompleteRequest(this.written);
 		this.#schedule();
 	}
 
@@ -148,7 +148,7 @@ export class FakeSocket implements Socket {
 			callbacks.onWritable?.(script.writable);
 			if (this.closed) return;
 		}
-		if (!this.#requestStarted || this.#finished) return;
+		if (!this.#requestDone || this.#finished) return;
 		if (this.#sent < this.#response.length) {
 			const room = script.highWater - this.#buffered;
 			if (room <= 0) return; // resumes when read() makes room
@@ -194,6 +194,14 @@ export class FakeNetwork implements NetworkPort {
 /** Let pending setImmediate callbacks (the fake server's steps) run, `times` rounds. */
 export async function settle(times = 20): Promise<void> {
 	for (let i = 0; i < times; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** True once `bytes` hold a request head and as much body as its Content-Length says. */
+function isCompleteRequest(bytes: Buffer): boolean {
+	const end = bytes.indexOf('\r\n\r\n');
+	if (end === -1) return false;
+	const length = /\r\ncontent-length: *(\d+)/i.exec(bytes.subarray(0, end).toString('latin1'));
+	return bytes.length >= end + 4 + (length ? Number(length[1]) : 0);
 }
 
 function mulberry32(seed: number): () => number {
