@@ -14,7 +14,7 @@ export { XsCrashError } from './xs-program';
 
 export const AGENT_WORKER = fileURLToPath(new URL('./agent-worker.ts', import.meta.url));
 
-export type XsAgent = AgentHandle & Pick<XsProgram, 'stats' | 'measureHeap' | 'drained'>;
+export type XsAgent = AgentHandle & Pick<XsProgram, 'stats' | 'measureHeap' | 'drained' | 'kill'>;
 
 export async function startXsAgent(ports: Ports, config: AgentConfig, options: Omit<XsProgramOptions, 'onMessage'> = {}): Promise<XsAgent> {
 	const events = new EventBus();
@@ -45,6 +45,7 @@ export async function startXsAgent(ports: Ports, config: AgentConfig, options: O
 		stats: program.stats,
 		measureHeap: program.measureHeap,
 		drained: program.drained,
+		kill: program.kill,
 		close: program.close,
 	};
 }

@@ -54,6 +54,8 @@ export interface XsProgram {
 	/** Resolves once every delivery queued so far has finished (and is counted in stats). */
 	drained(): Promise<void>;
 	stats(): XsStats;
+	/** Kill the worker at once, as a crash or power cut would; everything pending rejects. */
+	kill(): void;
 	close(): Promise<void>;
 }
 
@@ -201,6 +203,10 @@ export async function startXsProgram(entry: string, ports: Ports, config: unknow
 			}
 		},
 		stats: () => ({ ...stats }),
+		kill() {
+			fault ??= new Error('killed');
+			worker.terminate();
+		},
 		async close() {
 			if (!crash) die(new XsCrashError('XS program closed'));
 			await worker.close().catch(() => worker.terminate());

@@ -16,6 +16,7 @@ import { bootDevice } from '../../simulator/device/boot';
 import { readBootRecord } from '../../hosts/sim/file-flash';
 import { devicePaths } from '../../hosts/sim/host';
 import { ENGINES } from '../../simulator/device/agent-handle';
+import type { XsAgent } from '../../simulator/xs/xs-agent';
 
 const product = 'e2e-sensor';
 
@@ -32,9 +33,9 @@ async function world(t: { teardown(fn: () => unknown): void }) {
 		root,
 		publish: (version: string, size = 200_000) =>
 			createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version, image: makeImage({ product, version }, size) }),
-		device(version: string, caPem = cloud.caPem) {
+		device(version: string, caPem = cloud.caPem, slotSize?: number) {
 			const dir = path.join(root, `device-${++n}`);
-			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' } });
+			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' }, slotSize });
 			return dir;
 		},
 		reports() {
@@ -108,4 +109,52 @@ for (const engine of ENGINES) {
 		t.regex(result.message ?? '', /certificate/i);
 		t.is(w.reports().length, 0, 'nothing reached the cloud');
 	});
+
+	test(`[${engine}] an image larger than the slot is refused before anything is written`, async (t) => {
+		const w = await world(t);
+		const release = await w.publish('1.1.0', 300_000);
+		const dir = w.device('1.0.0', undefined, 200_000);
+		const result = await runDeviceOnce(dir, { engine });
+		t.like(result, { after: '1.0.0', outcome: 'failed', reason: 'NOT_ENOUGH_SPACE', update: release.id });
+		t.is(fs.statSync(path.join(devicePaths(dir).flash, 'slot1.bin')).size, 0, 'the inactive slot was never opened');
+	});
+
+	test(`[${engine}] an async device:update watcher holds the switch until it settles`, async (t) => {
+		const w = await world(t);
+		await w.publish('1.1.0');
+		const dir = w.device('1.0.0');
+		let released = false;
+		const result = await runDeviceOnce(dir, {
+			engine,
+			onAgent(agent) {
+				agent.watch('device:update', async () => {
+					await new Promise((r) => setTimeout(r, 150));
+					t.is(readBootRecord(devicePaths(dir).flash).active, 0, 'still the old slot while the watcher works');
+					released = true;
+				});
+				agent.watch('update:state', (s: { state: string }) => {
+					if (s.state === 'activating') t.true(released, 'activation waits for the watcher');
+				});
+			},
+		});
+		t.like(result, { after: '1.1.0', outcome: 'updated' });
+	});
 }
+
+test('[xs] an agent that dies mid-download is treated as a crash: the device reboots on its old version, then updates', async (t) => {
+	const w = await world(t);
+	const release = await w.publish('1.1.0', 2_000_000);
+	const dir = w.device('1.0.0');
+	const crashed = await runDeviceOnce(dir, {
+		engine: 'xs',
+		onAgent(agent) {
+			agent.watch('update:progress', (p: { received: number; total: number }) => {
+				if (p.received > p.total / 2) (agent as XsAgent).kill();
+			});
+		},
+	});
+	t.like(crashed, { before: '1.0.0', after: '1.0.0', outcome: 'failed', reason: 'INTERRUPTED' });
+	t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+	const again = await runDeviceOnce(dir, { engine: 'xs' });
+	t.like(again, { before: '1.0.0', after: '1.1.0', outcome: 'updated', update: release.id });
+});
