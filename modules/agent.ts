@@ -1,43 +1,42 @@
 /*
  * The Updraft agent: checks in with the device cloud, streams an offered image into the inactive
- * slot while hashing it, verifies it, lets the application see it (device:update), switches the
- * boot slot, restarts, and settles and reports the outcome after the restart.
+ * slot while hashing it, verifies it, lets the application accept, defer or veto it
+ * (device:update), switches the boot slot, restarts, confirms the new firmware after a trial boot
+ * or rolls it back, and reports every outcome.
  *
- * Each step runs in a state of the persisted UpdateMachine; this file holds the work done in
- * each state, update-machine.ts holds which moves are legal and how a restart resumes.
+ * Each step runs in a state of the persisted UpdateMachine (update-machine.ts holds which moves
+ * are legal and how a restart resumes); downloading is download.ts, the cloud calls cloud-api.ts,
+ * what may be installed release-guard.ts, the scheduled loop scheduler.ts.
  *
  * Events (watch/unwatch, Ioto's semantics, watcher called as fn(arg, data)):
- *   device:update    {version, update, size, checksum, slot}  verified image, before the switch
- *   update:progress  {version, received, total}               after each chunk written
- *   update:state     {state, version?}                        each state entered
- *   update:outcome   CycleResult                              when a cycle or boot settles
+ *   device:update    {version, update, size, checksum, slot}  verified image, before the switch;
+ *                    a watcher may return 'veto' | 'defer' | {action, reason?, until?} (or a promise)
+ *   device:selftest  {version, update}  during a trial boot; false, {ok: false} or a throw fails it
+ *   update:trial     {version, update, deadline}             the new firmware runs on trial
+ *   update:progress  {version, received, total}              after each chunk written
+ *   update:state     {state, version?}                       each state entered
+ *   update:outcome   CycleResult                             when a cycle or boot settles
  */
-import type { Ports, SlotWriter } from './ports';
+import type { Ports } from './ports';
 import type { ReleaseOffer } from './checkin';
-import type { HttpResponse } from './http/client';
-import { checkinBody, parseCheckinAnswer, CheckinError } from './checkin';
-import { httpRequest, HttpError } from './http/client';
-import { utf8Encode, toHex } from './bytes';
 import { EventBus, type Watcher } from './events';
-import { isNewer } from './semver';
+import { readSettings, type AgentConfig, type AgentSettings } from './settings';
+import { CloudApi } from './cloud-api';
+import { Downloader, clearJournal, readJournal } from './download';
+import { ReleaseGuard } from './release-guard';
+import { ReportQueue } from './report-queue';
+import { verdictOf } from './verdict';
+import { matches, nextMatch } from './schedule/cron';
+import { seededRandom } from './random';
+import { toHex } from './bytes';
 import { Reason, UpdateError, type ReasonCode } from './reasons';
 import { UpdateMachine, type UpdateState } from './update-machine';
-import { AGENT_VERSION } from './version';
 
-export interface AgentConfig {
-	/** provision.json5: the device cloud's API base URL and this device's token. */
-	provision: { api: string; token: string };
-	/** device.json5: sent with every check-in; the cloud's policies match on it. */
-	device: Record<string, unknown>;
-	/** Bytes per read from the image stream (the agent's only per-update buffer). Default 4096. */
-	chunkSize?: number;
-	/** ioto.json5 timeouts, in milliseconds. */
-	timeouts?: { api?: number; download?: number; idle?: number };
-}
+export type { AgentConfig } from './settings';
 
-export type Outcome = 'updated' | 'none' | 'rejected' | 'failed' | 'restarting';
+export type Outcome = 'updated' | 'none' | 'rejected' | 'failed' | 'restarting' | 'rolledback' | 'deferred';
 
-/** What a cycle (check) or a boot settled on. */
+/** What a cycle (check), an apply or a boot settled on. */
 export interface CycleResult {
 	outcome: Outcome;
 	reason?: ReasonCode;
@@ -45,35 +44,44 @@ export interface CycleResult {
 	/** The release worked on, when there was one. */
 	update?: string;
 	version?: string;
+	/** For a deferred image: when the agent will apply it (ms), if it knows. */
+	until?: number;
+	/** For a deferred image: who deferred it. */
+	deferredBy?: 'application' | 'window';
 }
 
-/** The update report body, Ioto's {id, update, success} plus reason and the running version. */
-interface PendingReport {
-	id: string;
-	update: string;
-	success: boolean;
-	reason?: string;
-	version: string;
-}
-
-const REPORT_KEY = 'report';
 const LAST_CHECK_KEY = 'lastCheck';
-const DEFAULT_CHUNK = 4096;
-const DEFAULTS = { api: 30_000, download: 4 * 3600_000, idle: 60_000 };
 
 export class UpdraftAgent {
 	#ports: Ports;
-	#config: AgentConfig;
+	#settings: AgentSettings;
 	#events: EventBus;
 	#machine: UpdateMachine;
+	#api: CloudApi;
+	#downloader: Downloader;
+	#guard: ReleaseGuard;
+	#reports: ReportQueue;
 	#busy = false;
+	#trialDecision: ((ok: boolean, reason?: string) => void) | undefined;
 
 	constructor(ports: Ports, config: AgentConfig) {
-		validateConfig(config);
+		this.#settings = readSettings(config);
 		this.#ports = ports;
-		this.#config = config;
 		this.#events = new EventBus((name, error) => this.#log('error', `watcher of ${name} threw: ${describe(error)}`));
 		this.#machine = UpdateMachine.load(ports.store, ports.clock);
+		const random = seededRandom(`${this.#settings.deviceId}:${ports.clock.now()}`);
+		this.#api = new CloudApi(ports, this.#settings, random);
+		this.#downloader = new Downloader(ports, this.#settings, this.#api, this.#events);
+		this.#guard = new ReleaseGuard(ports.store);
+		this.#reports = new ReportQueue(ports.store);
+		this.random = random;
+	}
+
+	/** This device's jitter source (seeded by device id and clock; XS's Math.random is not). */
+	readonly random: () => number;
+
+	get settings(): Readonly<AgentSettings> {
+		return this.#settings;
 	}
 
 	watch(name: string, fn: Watcher, data?: unknown): void {
@@ -95,42 +103,96 @@ export class UpdraftAgent {
 	}
 
 	/**
-	 * Settle what a restart interrupted. Call once at start-up, before check(). Returns the outcome
-	 * of an update that was in flight, or undefined when there was none.
+	 * Settle what a restart interrupted. Call once at start-up, before anything else. On a trial
+	 * boot of new firmware this runs the self-test and confirms or rolls back (which restarts).
+	 * Returns the outcome of the update that was in flight, or undefined when there was none.
 	 */
 	async boot(): Promise<CycleResult | undefined> {
-		const machine = this.#machine;
-		const interrupted = machine.bootedFrom;
 		let result: CycleResult | undefined;
-		if (machine.state === 'activating') {
-			const offer = machine.offer as ReleaseOffer;
-			const running = this.#ports.system.version();
-			this.#enter('idle');
-			result = running === offer.version
-				? { outcome: 'updated', update: offer.update, version: offer.version }
-				: fail(Reason.ACTIVATION_FAILED, `expected ${offer.version} after the restart, running ${running}`, offer);
-			this.#queueReport(offer, result);
-		} else if (interrupted !== 'idle' && interrupted !== 'checking') {
-			result = { outcome: 'failed', reason: Reason.INTERRUPTED, message: `restarted while ${interrupted}` };
+		const state = this.#machine.state;
+		const interrupted = this.#machine.bootedFrom;
+		if (state === 'activating' || state === 'confirming') {
+			result = await this.#settleTrial();
+		} else if (interrupted === 'downloading' || interrupted === 'verifying') {
+			const journal = readJournal(this.#ports);
+			result = { outcome: 'failed', reason: Reason.INTERRUPTED, message: `restarted while ${interrupted}${journal ? `; ${journal.written} of ${journal.size} bytes kept` : ''}` };
 		}
 		if (result) this.#settled(result);
-		await this.#deliverReport();
+		await this.#deliverReports();
 		return result;
 	}
 
 	/**
 	 * One full cycle: check in, and when a release is offered download, verify, announce and
-	 * activate it. Resolves with outcome 'restarting' after asking the system to restart into the
-	 * new slot. Never throws for network, cloud or image faults: they become a failed outcome and
-	 * leave the running slot untouched.
+	 * activate it. Resolves with 'restarting' after asking the system to restart into the new
+	 * slot. Network, cloud and image faults never throw: they become a failed or rejected outcome
+	 * and leave the running slot untouched.
 	 */
-	async check(): Promise<CycleResult> {
+	check(): Promise<CycleResult> {
+		return this.#exclusive(async () => {
+			if (this.#machine.state !== 'idle' && this.#machine.state !== 'ready') {
+				throw new Error(`cannot check while ${this.#machine.state}; call boot() first`);
+			}
+			await this.#deliverReports();
+			return this.#cycle();
+		});
+	}
+
+	/**
+	 * Apply a verified image that was deferred (by a watcher or the update.apply window). The
+	 * image is checked again in the slot first. With `ask`, the device:update watchers decide
+	 * again (the scheduler does this when the apply window opens); an application calling apply()
+	 * itself has decided already.
+	 */
+	apply(options: { ask?: boolean } = {}): Promise<CycleResult> {
+		return this.#exclusive(async () => {
+			const offer = this.#machine.offer;
+			if (this.#machine.state !== 'ready' || !offer) return { outcome: 'none', message: 'no verified image is waiting' } as CycleResult;
+			return this.#guarded(offer, () => this.#applyReady(offer, options.ask ?? false));
+		});
+	}
+
+	/** During a trial boot with update.confirm 'app': keep the new firmware. */
+	confirm(): void {
+		if (!this.#trialDecision) throw new Error('no trial boot is waiting for confirmation');
+		this.#trialDecision(true);
+	}
+
+	/**
+	 * Go back to the previous firmware: during a trial boot this fails the trial; otherwise it
+	 * switches to the other slot if it holds a bootable image. The device restarts.
+	 */
+	rollback(reason = 'requested by the application'): void {
+		if (this.#trialDecision) {
+			this.#trialDecision(false, reason);
+			return;
+		}
+		if (this.#busy || this.#machine.state !== 'idle') throw new Error(`cannot roll back while ${this.#machine.state}`);
+		this.#ports.flash.rollback();
+		this.#log('warn', `rolling back: ${reason}`);
+		this.#ports.system.restart();
+	}
+
+	/** When the next scheduled check is due (ms), per update.period, schedule and jitter. */
+	nextCheckTime(now = this.#ports.clock.now()): number {
+		const s = this.#settings;
+		if (!s.scheduled) return Infinity;
+		const last = this.lastCheck;
+		const due = last === undefined ? now : Math.max(now, last + s.period);
+		const at = nextMatch(s.schedule, due);
+		return at === Infinity ? at : at + Math.floor(this.random() * s.jitter);
+	}
+
+	/** When a deferred image may be applied (the update.apply window), or undefined. */
+	nextApplyTime(now = this.#ports.clock.now()): number | undefined {
+		return this.#machine.state === 'ready' ? nextMatch(this.#settings.apply, now) : undefined;
+	}
+
+	async #exclusive(work: () => Promise<CycleResult>): Promise<CycleResult> {
 		if (this.#busy) throw new Error('an update cycle is already running');
-		if (this.#machine.state !== 'idle') throw new Error(`cannot check while ${this.#machine.state}; call boot() first`);
 		this.#busy = true;
 		try {
-			await this.#deliverReport();
-			const result = await this.#cycle();
+			const result = await work();
 			this.#settled(result);
 			return result;
 		} finally {
@@ -141,132 +203,212 @@ export class UpdraftAgent {
 	async #cycle(): Promise<CycleResult> {
 		const { system, store, clock } = this.#ports;
 		const running = system.version();
+		const deferred = this.#machine.state === 'ready' ? this.#machine.offer : undefined;
 		this.#enter('checking', { from: running });
 		let offer: ReleaseOffer | undefined;
-		try {
-			const answer = await this.#checkin(running);
+		return this.#guarded(undefined, async () => {
+			// Ioto's rule: every attempt counts as the last check, so a failing cloud is asked again
+			// a full period later, not in a loop.
 			store.set(LAST_CHECK_KEY, String(clock.now()));
+			const answer = await this.#api.checkin(running);
 			if (answer.kind === 'none') {
 				this.#enter('idle');
 				return { outcome: 'none', message: answer.message };
 			}
 			offer = answer.offer;
-			if (!isNewer(offer.version, running)) {
-				throw new UpdateError(Reason.DOWNGRADE_REFUSED, `offered ${offer.version}, running ${running}`);
+			if (deferred && deferred.update === offer.update && deferred.checksum === offer.checksum) {
+				this.#enter('ready', { offer: deferred });
+				return this.#applyReady(deferred, true);
+			}
+			try {
+				this.#guard.check(offer, running);
+			} catch (error) {
+				this.#enter('idle');
+				// Refusals decided here are not news to the cloud: no report, no retry storm.
+				return fail((error as UpdateError).reason, (error as Error).message, offer, true);
 			}
 			this.#enter('downloading', { offer });
-			const slot = await this.#download(offer);
+			const image = await this.#downloader.download(offer);
 			try {
 				this.#enter('verifying');
-				this.#verify(offer, slot.digest);
-				this.#enter('ready');
-				await this.#events.signal('device:update', {
-					version: offer.version, update: offer.update, size: slot.size, checksum: offer.checksum, slot: slot.writer.label,
-				});
-				this.#enter('activating');
-				try {
-					slot.writer.activate();
-				} catch (error) {
-					throw new UpdateError(Reason.FLASH_ERROR, `cannot switch to ${slot.writer.label}: ${describe(error)}`);
+				if (image.digest !== offer.checksum) {
+					clearJournal(this.#ports);
+					throw new UpdateError(Reason.INTEGRITY_CHECK_FAILURE, `image SHA-256 ${image.digest} does not match the release checksum ${offer.checksum}`);
 				}
+				this.#enter('ready');
 			} finally {
-				slot.writer.close();
+				image.writer.close();
 			}
-			this.#log('info', `activated ${offer.version} in ${slot.writer.label}; restarting`);
-			system.restart();
-			return { outcome: 'restarting', update: offer.update, version: offer.version };
+			return this.#decide(offer, image.size, image.writer.label);
+		}, () => offer);
+	}
+
+	/**
+	 * Ask the application, then activate, defer or drop the verified image. Watchers run before
+	 * the switch; a veto wins over a defer, which wins over accept.
+	 */
+	async #decide(offer: ReleaseOffer, size: number, slot: string): Promise<CycleResult> {
+		const results = await this.#events.signal('device:update', { version: offer.version, update: offer.update, size, checksum: offer.checksum, slot });
+		const verdict = verdictOf(results);
+		if (verdict.action === 'veto') {
+			this.#guard.block(offer, Reason.VETOED);
+			clearJournal(this.#ports);
+			this.#enter('idle');
+			throw new UpdateError(Reason.VETOED, verdict.reason ?? 'a device:update watcher vetoed the release');
+		}
+		const now = this.#ports.clock.now();
+		if (verdict.action === 'defer') {
+			return { outcome: 'deferred', deferredBy: 'application', update: offer.update, version: offer.version, until: verdict.until, message: verdict.reason ?? 'deferred by the application' };
+		}
+		if (!matches(this.#settings.apply, new Date(now))) {
+			return { outcome: 'deferred', deferredBy: 'window', update: offer.update, version: offer.version, until: nextMatch(this.#settings.apply, now), message: 'outside the update.apply window' };
+		}
+		return this.#activate(offer);
+	}
+
+	/** A deferred image: check it is still intact in the slot, then decide again. */
+	async #applyReady(offer: ReleaseOffer, ask: boolean): Promise<CycleResult> {
+		const journal = readJournal(this.#ports);
+		const size = offer.size ?? journal?.size;
+		if (!size || !journal || journal.update !== offer.update || journal.written !== size) {
+			this.#enter('idle');
+			throw new UpdateError(Reason.INTERRUPTED, 'the deferred image is no longer complete in the slot');
+		}
+		const keep = Math.floor(size / journal.eraseSize) * journal.eraseSize;
+		const writer = this.#ports.flash.openInactive(size, keep);
+		try {
+			const digest = this.#ports.digest.create('SHA256');
+			for (let at = 0; at < size; at += this.#settings.chunkSize) digest.write(writer.read(at, Math.min(this.#settings.chunkSize, size - at)));
+			if (toHex(digest.close()) !== offer.checksum) {
+				clearJournal(this.#ports);
+				this.#enter('idle');
+				throw new UpdateError(Reason.INTEGRITY_CHECK_FAILURE, 'the deferred image changed in the slot since it was verified');
+			}
+		} finally {
+			writer.close();
+		}
+		return ask ? this.#decide(offer, size, writer.label) : this.#activate(offer);
+	}
+
+	#activate(offer: ReleaseOffer): CycleResult {
+		const journal = readJournal(this.#ports);
+		const size = offer.size ?? journal?.size ?? 0;
+		const keep = journal ? Math.floor(size / journal.eraseSize) * journal.eraseSize : 0;
+		this.#enter('activating');
+		const writer = this.#ports.flash.openInactive(size, keep);
+		try {
+			writer.activate();
 		} catch (error) {
-			const result = toResult(error, offer);
-			// Nothing before a successful activate() touched the boot record: back to idle is safe.
-			if (this.#machine.state !== 'idle') this.#enter('idle');
-			if (offer) {
-				this.#queueReport(offer, result);
-				await this.#deliverReport();
+			throw new UpdateError(Reason.FLASH_ERROR, `cannot switch to ${writer.label}: ${describe(error)}`);
+		} finally {
+			writer.close();
+		}
+		clearJournal(this.#ports);
+		this.#log('info', `activated ${offer.version} in ${writer.label}; restarting`);
+		this.#ports.system.restart();
+		return { outcome: 'restarting', update: offer.update, version: offer.version };
+	}
+
+	/** After the restart that followed an activation: which firmware runs, and on what terms. */
+	async #settleTrial(): Promise<CycleResult> {
+		const offer = this.#machine.offer as ReleaseOffer;
+		const running = this.#ports.system.version();
+		if (running !== offer.version) {
+			// The bootloader went back to the old slot: the trial never confirmed, or the new image
+			// would not boot at all.
+			const reason = this.#machine.state === 'confirming' ? Reason.ROLLED_BACK : Reason.ACTIVATION_FAILED;
+			this.#guard.block(offer, reason);
+			const result = fail(reason, `expected ${offer.version} after the restart, running ${running}`, offer);
+			result.outcome = 'rolledback';
+			this.#report(offer, result);
+			this.#enter('idle');
+			return result;
+		}
+		if (this.#ports.flash.runningState() !== 'trial') return this.#confirmed(offer);
+		if (this.#machine.state === 'activating') this.#enter('confirming');
+		const failure = await this.#selfTest(offer);
+		if (!failure) {
+			this.#ports.flash.confirm();
+			return this.#confirmed(offer);
+		}
+		const result = fail(Reason.SELF_TEST_FAILED, failure, offer);
+		result.outcome = 'rolledback';
+		this.#guard.block(offer, Reason.SELF_TEST_FAILED);
+		this.#report(offer, result);
+		// Idle before the switch back: a cut in between boots the trial slot again, which the
+		// bootloader rolls back by itself.
+		this.#enter('idle');
+		this.#ports.flash.rollback();
+		this.#ports.system.restart();
+		return result;
+	}
+
+	#confirmed(offer: ReleaseOffer): CycleResult {
+		this.#guard.setFloor(offer.version);
+		const result: CycleResult = { outcome: 'updated', update: offer.update, version: offer.version };
+		this.#report(offer, result);
+		this.#enter('idle');
+		return result;
+	}
+
+	/** Undefined when the new firmware passes; otherwise why it failed. */
+	async #selfTest(offer: ReleaseOffer): Promise<string | undefined> {
+		const { clock } = this.#ports;
+		const deadline = clock.now() + this.#settings.confirmDeadline;
+		this.#events.signalSync('update:trial', { version: offer.version, update: offer.update, deadline });
+		let timer = 0;
+		const expired = new Promise<string>((resolve) => {
+			timer = clock.setTimer(() => resolve(`not confirmed within ${this.#settings.confirmDeadline} ms`), this.#settings.confirmDeadline);
+		});
+		const test = this.#settings.confirm === 'app'
+			? new Promise<string | undefined>((resolve) => {
+				this.#trialDecision = (ok, reason) => resolve(ok ? undefined : reason ?? 'rejected by the application');
+			})
+			: this.#autoSelfTest(offer);
+		try {
+			return await Promise.race([test, expired]);
+		} finally {
+			clock.clearTimer(timer);
+			this.#trialDecision = undefined;
+		}
+	}
+
+	/** The app's device:selftest watchers, then proof that the new firmware still reaches the cloud. */
+	async #autoSelfTest(offer: ReleaseOffer): Promise<string | undefined> {
+		const results = await this.#events.signal('device:selftest', { version: offer.version, update: offer.update });
+		for (const r of results) {
+			if (r === false) return 'a device:selftest watcher failed';
+			if (r instanceof Error) return `a device:selftest watcher threw: ${r.message}`;
+			if (r && typeof r === 'object' && (r as { ok?: unknown }).ok === false) return `device:selftest: ${String((r as { reason?: unknown }).reason ?? 'failed')}`;
+		}
+		try {
+			await this.#api.checkin(offer.version, 2);
+		} catch (error) {
+			return `the new firmware cannot reach the device cloud: ${describe(error)}`;
+		}
+		return undefined;
+	}
+
+	/**
+	 * Run a step of the flow; turn any failure into an outcome, back to idle, with a report when
+	 * the cloud should hear of it. Nothing before a successful activate() touched the boot record,
+	 * so going back to idle is always safe.
+	 */
+	async #guarded(known: ReleaseOffer | undefined, step: () => Promise<CycleResult>, offerNow: () => ReleaseOffer | undefined = () => known): Promise<CycleResult> {
+		try {
+			return await step();
+		} catch (error) {
+			const offer = offerNow() ?? known;
+			const e = error instanceof UpdateError ? error : new UpdateError(Reason.BAD_RESPONSE, describe(error));
+			const rejected = e.reason === Reason.INTEGRITY_CHECK_FAILURE || e.reason === Reason.VETOED;
+			const result = fail(e.reason, e.message, offer, rejected);
+			if (this.#machine.state !== 'idle' && this.#machine.state !== 'ready') this.#enter('idle');
+			if (offer && e.reason !== Reason.CHECKIN_REFUSED) {
+				this.#report(offer, result);
+				await this.#deliverReports();
 			}
 			return result;
 		}
-	}
-
-	async #checkin(running: string) {
-		const { provision } = this.#config;
-		const body = utf8Encode(checkinBody(this.#config.device, running, AGENT_VERSION));
-		const response = await this.#request(`${trimSlash(provision.api)}/tok/provision/update`, 'POST', body, this.#timeout('api'));
-		try {
-			if (response.status !== 200) {
-				const text = await response.text(4096).catch(() => '');
-				throw new UpdateError(Reason.CHECKIN_REFUSED, `check-in answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
-			}
-			return parseCheckinAnswer(await response.json());
-		} finally {
-			response.close();
-		}
-	}
-
-	/** Stream the image into the inactive slot, hashing as it goes; no copy of the image in RAM. */
-	async #download(offer: ReleaseOffer): Promise<{ writer: SlotWriter; digest: string; size: number }> {
-		const { flash, digest: digests } = this.#ports;
-		const response = await this.#request(offer.url, 'GET', undefined, this.#timeout('download'));
-		let writer: SlotWriter | undefined;
-		try {
-			if (response.status !== 200) {
-				throw new UpdateError(Reason.DOWNLOAD_FAILED, `image download answered ${response.status}`);
-			}
-			const size = declaredLength(response, offer);
-			try {
-				writer = flash.openInactive(size);
-			} catch (error) {
-				const reason = error instanceof RangeError ? Reason.NOT_ENOUGH_SPACE : Reason.FLASH_ERROR;
-				throw new UpdateError(reason, `cannot open the inactive slot for ${size} bytes: ${describe(error)}`);
-			}
-			const digest = digests.create('SHA256');
-			let received = 0;
-			for (let chunk = await response.read(); chunk; chunk = await response.read()) {
-				if (received + chunk.byteLength > size) {
-					throw new UpdateError(Reason.BAD_RESPONSE, `image is longer than the declared ${size} bytes`);
-				}
-				try {
-					writer.write(chunk, received);
-				} catch (error) {
-					throw new UpdateError(Reason.FLASH_ERROR, `write at ${received} failed: ${describe(error)}`);
-				}
-				digest.write(chunk);
-				received += chunk.byteLength;
-				this.#events.signalSync('update:progress', { version: offer.version, received, total: size });
-			}
-			if (received !== size) {
-				throw new UpdateError(Reason.CONNECTION_LOST, `image ended after ${received} of ${size} bytes`);
-			}
-			return { writer, digest: toHex(digest.close()), size };
-		} catch (error) {
-			writer?.close();
-			throw error;
-		} finally {
-			response.close();
-		}
-	}
-
-	#verify(offer: ReleaseOffer, digest: string): void {
-		if (digest !== offer.checksum) {
-			throw new UpdateError(Reason.INTEGRITY_CHECK_FAILURE, `image SHA-256 ${digest} does not match the release checksum ${offer.checksum}`);
-		}
-	}
-
-	#request(url: string, method: string, body: Uint8Array | undefined, timeout: number): Promise<HttpResponse> {
-		const headers: Record<string, string> = { Authorization: `bearer ${this.#config.provision.token}` };
-		if (body) headers['Content-Type'] = 'application/json';
-		return httpRequest(this.#ports.network, this.#ports.clock, {
-			url,
-			method,
-			headers: method === 'GET' ? {} : headers,
-			body,
-			timeout,
-			idleTimeout: this.#config.timeouts?.idle ?? DEFAULTS.idle,
-			readSize: this.#config.chunkSize ?? DEFAULT_CHUNK,
-		});
-	}
-
-	#timeout(kind: 'api' | 'download'): number {
-		return this.#config.timeouts?.[kind] ?? DEFAULTS[kind];
 	}
 
 	#enter(state: UpdateState, details?: { offer?: ReleaseOffer; from?: string }): void {
@@ -275,85 +417,26 @@ export class UpdraftAgent {
 	}
 
 	#settled(result: CycleResult): void {
-		const level = result.outcome === 'failed' || result.outcome === 'rejected' ? 'warn' : 'info';
+		const level = result.outcome === 'failed' || result.outcome === 'rejected' || result.outcome === 'rolledback' ? 'warn' : 'info';
 		this.#log(level, `update ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${result.message ? `: ${result.message}` : ''}`);
 		this.#events.signalSync('update:outcome', result);
 	}
 
-	/** Keep the report in the store until the cloud has it, so it survives a restart. */
-	#queueReport(offer: ReleaseOffer, result: CycleResult): void {
-		const report: PendingReport = {
-			id: String(this.#config.device.id ?? ''),
-			update: offer.update,
-			success: result.outcome === 'updated',
-			version: this.#ports.system.version(),
+	#report(offer: ReleaseOffer, result: CycleResult): void {
+		const report = { id: this.#settings.deviceId, update: offer.update, success: result.outcome === 'updated', version: this.#ports.system.version() } as {
+			id: string; update: string; success: boolean; version: string; reason?: string;
 		};
 		if (result.reason) report.reason = result.reason;
-		this.#ports.store.set(REPORT_KEY, JSON.stringify(report));
+		this.#reports.add(report);
 	}
 
-	async #deliverReport(): Promise<void> {
-		const text = this.#ports.store.get(REPORT_KEY);
-		if (text === undefined) return;
-		try {
-			const url = `${trimSlash(this.#config.provision.api)}/tok/provision/updateReport`;
-			const response = await this.#request(url, 'POST', utf8Encode(text), this.#timeout('api'));
-			try {
-				if (response.status >= 200 && response.status < 300) this.#ports.store.delete(REPORT_KEY);
-				else if (response.status >= 400 && response.status < 500) {
-					// The cloud will never take this report; keeping it would resend it forever.
-					this.#log('warn', `update report refused (${response.status}); dropped`);
-					this.#ports.store.delete(REPORT_KEY);
-				}
-			} finally {
-				response.close();
-			}
-		} catch (error) {
-			this.#log('warn', `update report not delivered yet: ${describe(error)}`);
-		}
+	async #deliverReports(): Promise<void> {
+		await this.#reports.deliver((report) => this.#api.report(report)).catch((error) => this.#log('warn', `reports not delivered yet: ${describe(error)}`));
 	}
 
 	#log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
 		this.#ports.log?.log(level, message);
 	}
-}
-
-function validateConfig(config: AgentConfig): void {
-	const fault = (message: string) => new UpdateError(Reason.CONFIG_ERROR, message);
-	if (!config || typeof config !== 'object') throw fault('agent config is missing');
-	if (!config.provision || typeof config.provision.api !== 'string' || !config.provision.api) {
-		throw fault('provision.api (the device cloud URL) is missing');
-	}
-	if (typeof config.provision.token !== 'string' || !config.provision.token) throw fault('provision.token is missing');
-	if (!config.device || typeof config.device !== 'object') throw fault('device properties (device.json5) are missing');
-	if (config.chunkSize !== undefined && !(Number.isInteger(config.chunkSize) && config.chunkSize >= 256 && config.chunkSize <= 65536)) {
-		throw fault('chunkSize must be an integer from 256 to 65536');
-	}
-}
-
-/** The image length: Content-Length, cross-checked with the size the cloud announced. */
-function declaredLength(response: HttpResponse, offer: ReleaseOffer): number {
-	const header = response.headers['content-length'];
-	const length = header === undefined ? undefined : Number(header);
-	if (length !== undefined && offer.size !== undefined && length !== offer.size) {
-		throw new UpdateError(Reason.BAD_RESPONSE, `image is ${length} bytes, the release says ${offer.size}`);
-	}
-	const size = length ?? offer.size;
-	if (size === undefined) throw new UpdateError(Reason.BAD_RESPONSE, 'image length unknown (no Content-Length, no size)');
-	if (size === 0) throw new UpdateError(Reason.BAD_RESPONSE, 'image is empty');
-	return size;
-}
-
-function toResult(error: unknown, offer: ReleaseOffer | undefined): CycleResult {
-	if (error instanceof UpdateError) return fail(error.reason, error.message, offer, error.reason === Reason.INTEGRITY_CHECK_FAILURE || error.reason === Reason.DOWNGRADE_REFUSED);
-	if (error instanceof CheckinError) return fail(Reason.BAD_RESPONSE, error.message, offer);
-	if (error instanceof HttpError) {
-		const reason = error.code === 'CONNECT_FAILED' || error.code === 'TLS' || error.code === 'TIMEOUT' || error.code === 'IDLE_TIMEOUT' || error.code === 'CONNECTION_CLOSED' || error.code === 'TRUNCATED_BODY'
-			? Reason.CONNECTION_LOST
-			: Reason.BAD_RESPONSE;
-		return fail(reason, error.message, offer);
-	}
-	return fail(Reason.BAD_RESPONSE, describe(error), offer);
 }
 
 function fail(reason: ReasonCode, message: string, offer?: ReleaseOffer, rejected = false): CycleResult {
@@ -363,10 +446,6 @@ function fail(reason: ReasonCode, message: string, offer?: ReleaseOffer, rejecte
 		result.version = offer.version;
 	}
 	return result;
-}
-
-function trimSlash(url: string): string {
-	return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
 function describe(error: unknown): string {

@@ -5,8 +5,9 @@
  * Request body: every property of device.json5, then `version` (the running firmware, from
  * ioto.json5) and `iotoVersion` (this agent's version) — the last two always win, as in Ioto,
  * where the device collection is copied first and the versions set on top.
- * Answer: `{url, checksum, version, update, size?}` when a release is offered, otherwise an object
- * without `url` that may carry a `message`.
+ * Answer: `{url, checksum, version, update, size?, downgrade?}` when a release is offered,
+ * otherwise an object without `url` that may carry a `message`. `downgrade: true` is Updraft's
+ * mark for an older release the operator publishes on purpose (Ioto's cloud-side rollback).
  */
 import { parseSemver } from './semver';
 import { parseHttpsUrl } from './http/url';
@@ -23,6 +24,8 @@ export interface ReleaseOffer {
 	update: string;
 	/** Image size in bytes when the cloud says it. */
 	size?: number;
+	/** The cloud marks an older release as a permitted downgrade (a fleet-wide rollback). */
+	downgrade?: boolean;
 }
 
 export type CheckinAnswer = { kind: 'none'; message?: string } | { kind: 'offer'; offer: ReleaseOffer };
@@ -77,5 +80,6 @@ export function parseCheckinAnswer(answer: unknown): CheckinAnswer {
 		}
 		offer.size = a.size;
 	}
+	if (a.downgrade === true) offer.downgrade = true;
 	return { kind: 'offer', offer };
 }

@@ -62,7 +62,8 @@ export class EventBus {
 
 	/**
 	 * Call the watchers one after the other, waiting for any promise a watcher returns before the
-	 * next, and resolve with their results. Used where the agent must not go on until the
+	 * next, and resolve with their results; a watcher that threw (or rejected) yields its error,
+	 * so the caller can treat it as a refusal. Used where the agent must not go on until the
 	 * application had its say (device:update runs before the slot switch).
 	 */
 	async signal(name: string, arg?: unknown): Promise<unknown[]> {
@@ -73,7 +74,7 @@ export class EventBus {
 				results.push(await fn(arg, data));
 			} catch (error) {
 				this.#onError(name, error);
-				results.push(undefined);
+				results.push(error instanceof Error ? error : new Error(String(error)));
 			}
 		}
 		return results;

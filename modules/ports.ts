@@ -57,6 +57,11 @@ export interface SlotWriter {
 	readonly label: string;
 	/** Capacity of the slot in bytes. */
 	readonly size: number;
+	/**
+	 * The flash erase unit (4096 on ESP32). The first write into a unit erases it, so a resumed
+	 * download restarts at a multiple of it: bytes kept below that point are never erased.
+	 */
+	readonly eraseSize: number;
 	/** Write `bytes` at `offset` (erasing as the flash requires). Throws on a write past `size`. */
 	write(bytes: ByteSource, offset: number): void;
 	/** Read back `byteLength` bytes at `offset`, to rebuild a digest after a restart. */
@@ -67,12 +72,29 @@ export interface SlotWriter {
 	close(): void;
 }
 
+/**
+ * Whether the running slot has been confirmed. After an activation the new slot boots once in
+ * 'trial' (ESP-IDF's ESP_OTA_IMG_PENDING_VERIFY); a reset before confirm() makes the bootloader
+ * return to the previous slot. Everything else runs 'confirmed'.
+ */
+export type RunningState = 'trial' | 'confirmed';
+
 export interface FlashPort {
 	/**
-	 * Open the inactive slot for an image of `byteLength` bytes.
+	 * Open the inactive slot for an image of `byteLength` bytes, keeping the first `keep` bytes
+	 * already written there (a resumed download; `keep` is a multiple of eraseSize, default 0).
 	 * Throws RangeError when the image cannot fit, before anything is erased.
 	 */
-	openInactive(byteLength: number): SlotWriter;
+	openInactive(byteLength: number, keep?: number): SlotWriter;
+	/** The state of the slot that is running now. */
+	runningState(): RunningState;
+	/** Keep the running trial slot for good (esp_ota_mark_app_valid_cancel_rollback). */
+	confirm(): void;
+	/**
+	 * Give up the running trial slot: the previous slot boots next
+	 * (esp_ota_mark_app_invalid_rollback_and_reboot, without the reboot: the agent restarts).
+	 */
+	rollback(): void;
 }
 
 /** An incremental SHA-256, shaped like Moddable's crypt Digest. */
@@ -91,6 +113,16 @@ export interface DigestPort {
  * Keys are at most 15 characters and values at most 4000 bytes, the limits of Moddable's
  * preference module on ESP32.
  */
+/** ECDSA P-256 with SHA-256, the curve and hash Moddable's crypt can verify on a device. */
+export interface SignaturePort {
+	/**
+	 * True when `signature` (64 bytes, r || s) is a valid signature of `message` by `publicKey`
+	 * (65 bytes, the uncompressed point 0x04 || X || Y). The port hashes `message` itself.
+	 * Malformed keys or signatures give false, never an exception.
+	 */
+	verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
 export interface StorePort {
 	get(key: string): string | undefined;
 	set(key: string, value: string): void;
@@ -123,6 +155,8 @@ export interface Ports {
 	network: NetworkPort;
 	flash: FlashPort;
 	digest: DigestPort;
+	/** Checks release signatures; a host without it can only take unsigned releases. */
+	signature?: SignaturePort;
 	store: StorePort;
 	clock: ClockPort;
 	system: SystemPort;

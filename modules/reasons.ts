@@ -14,6 +14,8 @@ export const Reason = {
 	CHECKIN_REFUSED: 'CHECKIN_REFUSED',
 	/** The cloud's answer or the image response broke the protocol (bad JSON, wrong length...). */
 	BAD_RESPONSE: 'BAD_RESPONSE',
+	/** timeouts.download passed before the image was complete. */
+	TIMEOUT: 'TIMEOUT',
 	/** The image server answered with an error status. */
 	DOWNLOAD_FAILED: 'DOWNLOAD_FAILED',
 	/** The release is not newer than the running firmware. */
@@ -22,6 +24,16 @@ export const Reason = {
 	FLASH_ERROR: 'FLASH_ERROR',
 	/** After the restart the device did not run the new version. */
 	ACTIVATION_FAILED: 'ACTIVATION_FAILED',
+	/** The new firmware's self-test failed (or did not confirm in time): rolled back. */
+	SELF_TEST_FAILED: 'SELF_TEST_FAILED',
+	/** The trial boot of the new firmware never confirmed (crash, reset, power cut): rolled back. */
+	ROLLED_BACK: 'ROLLED_BACK',
+	/** The application asked to go back to the previous firmware. */
+	APP_ROLLBACK: 'APP_ROLLBACK',
+	/** A device:update watcher refused the release. */
+	VETOED: 'VETOED',
+	/** The release failed or was vetoed on this device before; it is not taken again. */
+	RELEASE_BLOCKED: 'RELEASE_BLOCKED',
 	/** A power cut or crash interrupted the update before activation; nothing was switched. */
 	INTERRUPTED: 'INTERRUPTED',
 	/** The agent crashed (an exception escaped, memory ran out) and the device reset. */

@@ -1,15 +1,18 @@
 /*
  * The update flow as one explicit, persisted state machine.
  *
- *   idle ──► checking ──► downloading ──► verifying ──► ready ──► activating ──► (restart) ──► idle
- *              │              │               │           │
- *              └──────────────┴───────────────┴───────────┴──► idle   (nothing offered, error, rejected)
+ *   idle ─► checking ─► downloading ─► verifying ─► ready ─► activating ─(restart)─► confirming ─► idle
+ *             │             │              │         │  ▲         │                     │
+ *             └─────────────┴──────────────┴─────────┴──┼─────────┴──► idle ◄───────────┘
+ *                                                       └── checking (a deferred image, offered again)
  *
  * Every transition is written to the store before the agent acts in the new state, so a power
  * cut at any point leaves a record saying where the flow was. At boot the record is mapped to
- * the state to resume in (ON_BOOT): states before `activating` changed nothing that boots, so
- * they fall back to idle; `activating` means the boot slot may have been switched, and the agent
- * settles the outcome by looking at which version is running.
+ * the state to resume in (ON_BOOT): checking, downloading and verifying changed nothing that
+ * boots, so they fall back to idle (the download journal keeps the bytes already written);
+ * `ready` keeps a verified image that was deferred; `activating` and `confirming` mean the boot
+ * slot may have been switched, and the agent settles the outcome from which version runs and
+ * whether it runs on trial.
  *
  * The record is versioned (`v`) so a later agent can migrate it; a record it cannot read is
  * treated as idle, which is always safe: the running slot is untouched by anything before
@@ -18,16 +21,17 @@
 import type { ClockPort, StorePort } from './ports';
 import type { ReleaseOffer } from './checkin';
 
-export type UpdateState = 'idle' | 'checking' | 'downloading' | 'verifying' | 'ready' | 'activating';
+export type UpdateState = 'idle' | 'checking' | 'downloading' | 'verifying' | 'ready' | 'activating' | 'confirming';
 
 /** Legal moves. Anything else is a bug in the agent and throws. */
 export const TRANSITIONS: Readonly<Record<UpdateState, readonly UpdateState[]>> = {
 	idle: ['checking'],
-	checking: ['idle', 'downloading'],
+	checking: ['idle', 'downloading', 'ready'],
 	downloading: ['verifying', 'idle'],
 	verifying: ['ready', 'idle'],
-	ready: ['activating', 'idle'],
-	activating: ['idle'],
+	ready: ['activating', 'idle', 'checking'],
+	activating: ['confirming', 'idle'],
+	confirming: ['idle'],
 };
 
 /** Where a persisted state resumes after a restart or power cut. */
@@ -36,8 +40,9 @@ export const ON_BOOT: Readonly<Record<UpdateState, UpdateState>> = {
 	checking: 'idle',
 	downloading: 'idle',
 	verifying: 'idle',
-	ready: 'idle',
+	ready: 'ready',
 	activating: 'activating',
+	confirming: 'confirming',
 };
 
 /** What the store holds under STATE_KEY. */
@@ -88,11 +93,11 @@ export class UpdateMachine {
 		const saved = readRecord(store.get(STATE_KEY));
 		const bootedFrom = saved?.state ?? 'idle';
 		const state = ON_BOOT[bootedFrom];
-		const record: MachineRecord = state === 'idle'
-			? { v: 1, state, since: saved?.since ?? clock.now(), seq: saved?.seq ?? 0 }
-			: { ...(saved as MachineRecord), state };
+		const record: MachineRecord = state === 'idle' || !saved?.offer
+			? { v: 1, state: 'idle', since: saved?.since ?? clock.now(), seq: saved?.seq ?? 0 }
+			: { ...saved, state };
 		const machine = new UpdateMachine(store, clock, record, bootedFrom);
-		if (saved && saved.state !== state) machine.#save();
+		if (saved && saved.state !== record.state) machine.#save();
 		return machine;
 	}
 

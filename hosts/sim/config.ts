@@ -1,7 +1,6 @@
 /*
  * Reads a device's Ioto configuration files (config/ioto.json5, device.json5, provision.json5)
- * and turns them into the agent's configuration, with Ioto's defaults and duration strings
- * ("30 secs", "4 hrs") converted to milliseconds.
+ * and hands the agent the keys it uses.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -40,35 +39,8 @@ export function readDeviceFiles(configDir: string): DeviceFiles {
 	return { ioto: read('ioto.json5', false), device: read('device.json5', true), provision: { api: provision.api, token: provision.token } };
 }
 
+/** The agent reads Ioto's keys as they are written (durations, cron specs); it validates them. */
 export function agentConfig(files: DeviceFiles): AgentConfig {
-	const timeouts = files.ioto.timeouts ?? {};
-	const config: AgentConfig = { provision: files.provision, device: files.device, timeouts: {} };
-	if (timeouts.api !== undefined) config.timeouts!.api = durationMs(timeouts.api, 'timeouts.api');
-	if (timeouts.download !== undefined) config.timeouts!.download = durationMs(timeouts.download, 'timeouts.download');
-	if (files.ioto.update?.chunkSize !== undefined) config.chunkSize = Number(files.ioto.update.chunkSize);
-	return config;
-}
-
-const UNITS: [RegExp, number][] = [
-	[/^(ms|msec|msecs|millisecond|milliseconds)$/, 1],
-	[/^(s|sec|secs|second|seconds)$/, 1000],
-	[/^(m|min|mins|minute|minutes)$/, 60_000],
-	[/^(h|hr|hrs|hour|hours)$/, 3600_000],
-	[/^(d|day|days)$/, 86400_000],
-	[/^(w|week|weeks)$/, 7 * 86400_000],
-];
-
-/** Ioto's duration values: a number of seconds, or "N unit" ("30 secs", "24 hrs", "5 mins"). */
-export function durationMs(value: unknown, key: string): number {
-	if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value * 1000;
-	if (typeof value === 'string') {
-		const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-		if (match) {
-			const n = Number(match[1]);
-			const unit = match[2].toLowerCase();
-			if (unit === '') return n * 1000;
-			for (const [re, ms] of UNITS) if (re.test(unit)) return n * ms;
-		}
-	}
-	throw new Error(`${key}: not a duration: ${JSON.stringify(value)}`);
+	const { services, update, timeouts } = files.ioto;
+	return { provision: files.provision, device: files.device, services, update, timeouts };
 }

@@ -47,6 +47,7 @@ for (const from of states) {
 					idle: [], checking: ['checking'], downloading: ['checking', 'downloading'],
 					verifying: ['checking', 'downloading', 'verifying'], ready: ['checking', 'downloading', 'verifying', 'ready'],
 					activating: ['checking', 'downloading', 'verifying', 'ready', 'activating'],
+					confirming: ['checking', 'downloading', 'verifying', 'ready', 'activating', 'confirming'],
 				};
 				for (const s of path[from]) m.enter(s, { offer, from: '1.0.0' });
 			}

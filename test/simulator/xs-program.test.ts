@@ -20,6 +20,9 @@ function ports(): Ports {
 			openInactive(n: number) {
 				throw new RangeError(`image of ${n} bytes does not fit`);
 			},
+			runningState: () => 'confirmed' as const,
+			confirm() {},
+			rollback() {},
 		},
 		digest: nodeDigest,
 		store: memoryStore(),
