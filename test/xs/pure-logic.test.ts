@@ -24,6 +24,10 @@ const PURE_MODULES = [
 	'modules/http/url.ts',
 	'modules/http/response-parser.ts',
 	'modules/checkin.ts',
+	'modules/schedule/cron.ts',
+	'modules/schedule/duration.ts',
+	'modules/backoff.ts',
+	'modules/verdict.ts',
 ];
 
 /** Fewer results than this means checks were lost on the way. */

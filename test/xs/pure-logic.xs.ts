@@ -16,6 +16,11 @@ import { HttpError, ResponseParser } from '../../modules/http/response-parser';
 import type { ResponseHead } from '../../modules/http/response-parser';
 import { parseHttpsUrl } from '../../modules/http/url';
 import { compareSemver, parseSemver, semverSatisfies } from '../../modules/semver';
+import { nextMatch, parseCron } from '../../modules/schedule/cron';
+import { durationMs } from '../../modules/schedule/duration';
+import { backoffDelay } from '../../modules/backoff';
+import { seededRandom } from '../../modules/random';
+import { verdictOf } from '../../modules/verdict';
 
 export interface CheckResult {
 	/** `<module> › <what>`, or `xs › <what>` for checks of the engine itself. */
@@ -473,6 +478,41 @@ covering('modules/checkin', () => {
 			[{ url: 'https://a.example/i.bin', checksum, version: '1.2.4', update: 'u', size: -1 }, /size/],
 		];
 		for (const [answer, message] of table) assertThrows(() => parseCheckinAnswer(answer), CheckinError, message);
+	});
+});
+
+covering('modules/schedule/cron', () => {
+	check('finds the next window in local time', () => {
+		const from = new Date(2026, 0, 10, 12, 0).getTime();
+		assertEqual(nextMatch(parseCron('workhours'), from), new Date(2026, 0, 12, 9, 0).getTime(), 'workhours');
+		assertEqual(nextMatch(parseCron('*/15 * * * *'), new Date(2026, 0, 5, 10, 7).getTime()), new Date(2026, 0, 5, 10, 15).getTime(), 'step');
+		assertEqual(nextMatch(parseCron('never'), from), Infinity, 'never');
+		assertThrows(() => parseCron('* * *'), SyntaxError, /5 fields/);
+	});
+});
+
+covering('modules/schedule/duration', () => {
+	check('reads Ioto durations', () => {
+		assertEqual(durationMs('24 hrs', 'k'), 86_400_000, '24 hrs');
+		assertEqual(durationMs(30, 'k'), 30_000, '30');
+		assertThrows(() => durationMs('soon', 'update.period'), RangeError, /update\.period/);
+	});
+});
+
+covering('modules/backoff', () => {
+	check('backs off with seeded jitter under the cap', () => {
+		const random = seededRandom('device-7');
+		const delays = [1, 2, 3, 4, 20].map((n) => backoffDelay(n, random, { base: 100, cap: 1000 }));
+		assert(delays.every((d, i) => d >= 0 && d < Math.min(1000, 100 * 2 ** i)), `delays ${delays.join(',')}`);
+		const again = seededRandom('device-7');
+		assertEqual([1, 2, 3, 4, 20].map((n) => backoffDelay(n, again, { base: 100, cap: 1000 })), delays, 'reproducible');
+	});
+});
+
+covering('modules/verdict', () => {
+	check('a veto wins over a defer', () => {
+		assertEqual(verdictOf(['defer', { action: 'veto', reason: 'no' }]), { action: 'veto', reason: 'no' }, 'veto');
+		assertEqual(verdictOf([undefined]), { action: 'accept' }, 'accept');
 	});
 });
 

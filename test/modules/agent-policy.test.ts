@@ -1,0 +1,124 @@
+/* The agent's pure decisions: settings, what it refuses to install, reports, watcher verdicts. */
+import test from 'ava';
+import { readSettings } from '../../modules/settings';
+import { ReleaseGuard } from '../../modules/release-guard';
+import { ReportQueue } from '../../modules/report-queue';
+import { verdictOf } from '../../modules/verdict';
+import type { ReleaseOffer } from '../../modules/checkin';
+import type { UpdateError } from '../../modules/reasons';
+import { memoryStore } from '../helpers/memory-ports';
+
+const base = { provision: { api: 'https://cloud.example/', token: 't' }, device: { id: 'd1', product: 'p' } };
+
+test('settings: Ioto defaults', (t) => {
+	const s = readSettings(base);
+	t.is(s.provision.api, 'https://cloud.example');
+	t.is(s.period, 86_400_000);
+	t.is(s.chunkSize, 4096);
+	t.is(s.timeouts.api, 30_000);
+	t.is(s.timeouts.download, 4 * 3_600_000);
+	t.true(s.scheduled);
+	t.is(s.confirm, 'auto');
+	t.is(s.deviceId, 'd1');
+});
+
+test('settings: Ioto keys as written in ioto.json5', (t) => {
+	const s = readSettings({ ...base, update: { period: '6 hrs', jitter: '1 hr', schedule: 'night', apply: '* 0 * * *', throttle: 9000, chunkSize: 1024 }, timeouts: { api: '5 secs', download: 600 } });
+	t.is(s.period, 6 * 3_600_000);
+	t.is(s.jitter, 3_600_000);
+	t.is(s.schedule.text, 'night');
+	t.is(s.throttle, 5000, 'throttle is capped at 5 s as in Ioto');
+	t.is(s.chunkSize, 1024);
+	t.is(s.timeouts.api, 5000);
+	t.is(s.timeouts.download, 600_000);
+	t.false(readSettings({ ...base, services: { update: false } }).scheduled);
+	t.false(readSettings({ ...base, update: { enable: false } }).scheduled);
+});
+
+// Configurations the agent refuses, and the key each error must name.
+const badConfigs: [unknown, RegExp][] = [
+	[undefined, /missing/],
+	[{ ...base, provision: { api: 'http://x', token: 't' } }, /provision\.api/],
+	[{ ...base, provision: { api: 'https://x', token: '' } }, /provision\.token/],
+	[{ ...base, device: null }, /device/],
+	[{ ...base, update: { period: 'soon' } }, /update\.period/],
+	[{ ...base, update: { schedule: '* *' } }, /update\.schedule/],
+	[{ ...base, update: { chunkSize: 100 } }, /chunkSize/],
+	[{ ...base, update: { confirm: 'maybe' } }, /update\.confirm/],
+	[{ ...base, update: { retry: { attempts: 0 } } }, /attempts/],
+	[{ ...base, timeouts: { idle: -3 } }, /timeouts\.idle/],
+];
+for (const [config, message] of badConfigs) {
+	test(`settings refuse a config, naming ${message.source}`, (t) => {
+		t.throws(() => readSettings(config as never), { message });
+	});
+}
+
+const offer = (version: string, extra: Partial<ReleaseOffer> = {}): ReleaseOffer => ({ url: 'https://h/x', checksum: version.replace(/\D/g, '').padEnd(64, 'a'), version, update: `u-${version}`, ...extra });
+
+// [offered, running, floor, downgrade permitted, refused with]
+const guardCases: [string, string, string | undefined, boolean, string | null][] = [
+	['1.1.0', '1.0.0', undefined, false, null],
+	['1.0.0', '1.0.0', undefined, false, 'DOWNGRADE_REFUSED'],
+	['1.0.0', '1.0.0', undefined, true, 'DOWNGRADE_REFUSED'],
+	['0.9.0', '1.0.0', undefined, false, 'DOWNGRADE_REFUSED'],
+	['0.9.0', '1.0.0', '1.0.0', true, null],
+	['1.0.0-rc.1', '1.0.0', undefined, false, 'DOWNGRADE_REFUSED'],
+	['1.5.0', '1.0.0', '2.0.0', false, 'DOWNGRADE_REFUSED'],
+	['2.0.1', '1.0.0', '2.0.0', false, null],
+];
+for (const [offered, running, floor, downgrade, refused] of guardCases) {
+	test(`guard: ${offered} on ${running} (floor ${floor ?? '-'}, downgrade ${downgrade}) → ${refused ?? 'taken'}`, (t) => {
+		const guard = new ReleaseGuard(memoryStore());
+		if (floor) guard.setFloor(floor);
+		const run = () => guard.check(offer(offered, downgrade ? { downgrade: true } : {}), running);
+		if (refused) t.is(t.throws<UpdateError>(run)?.reason, refused);
+		else t.notThrows(run);
+	});
+}
+
+test('guard: a release that failed here is never taken again, by id or by checksum', (t) => {
+	const store = memoryStore();
+	const guard = new ReleaseGuard(store);
+	guard.block(offer('2.0.0'), 'ROLLED_BACK');
+	t.throws(() => guard.check(offer('2.0.0'), '1.0.0'), { message: /rolled back here before/ });
+	t.throws(() => new ReleaseGuard(store).check({ ...offer('2.0.0'), update: 'other-id' }, '1.0.0'), { message: /before/ }, 'survives a restart; same image under another id');
+	t.notThrows(() => guard.check(offer('2.0.1'), '1.0.0'));
+	for (let i = 0; i < 40; i++) guard.block(offer(`3.0.${i}`), 'VETOED');
+	t.true(store.get('blocked')!.length < 4000, 'the list stays within a preference value');
+});
+
+test('reports: one per release, kept until delivered, oldest first', async (t) => {
+	const store = memoryStore();
+	const queue = new ReportQueue(store);
+	queue.add({ id: 'd', update: 'a', success: false, reason: 'X', version: '1.0.0' });
+	queue.add({ id: 'd', update: 'b', success: true, version: '2.0.0' });
+	queue.add({ id: 'd', update: 'a', success: false, reason: 'Y', version: '1.0.0' });
+	t.deepEqual(queue.pending().map((r) => `${r.update}:${r.reason ?? ''}`), ['b:', 'a:Y']);
+	const sent: string[] = [];
+	await queue.deliver(async (r) => {
+		sent.push(r.update);
+		return r.update === 'b';
+	});
+	t.deepEqual(sent, ['b', 'a']);
+	t.deepEqual(new ReportQueue(store).pending().map((r) => r.update), ['a'], 'what was not delivered survives');
+	await queue.deliver(async () => true);
+	t.is(store.get('reports'), undefined);
+	for (let i = 0; i < 30; i++) queue.add({ id: 'device-with-a-long-name', update: `release-${i}-${'x'.repeat(40)}`, success: false, reason: 'INTEGRITY_CHECK_FAILURE', version: '10.20.30-beta.1' });
+	t.true(store.get('reports')!.length < 4000);
+});
+
+// Watcher results and what the agent makes of them.
+const verdicts: [unknown[], object][] = [
+	[[], { action: 'accept' }],
+	[[undefined, 'accept', true], { action: 'accept' }],
+	[['defer'], { action: 'defer' }],
+	[[{ action: 'defer', until: 50, reason: 'busy' }, { action: 'defer', until: 20 }], { action: 'defer', until: 20, reason: 'busy' }],
+	[['defer', 'veto'], { action: 'veto' }],
+	[[{ action: 'veto', reason: 'battery low' }], { action: 'veto', reason: 'battery low' }],
+	[[new Error('watcher broke')], { action: 'veto', reason: 'a device:update watcher threw: watcher broke' }],
+	[['something else', 42], { action: 'accept' }],
+];
+for (const [results, expected] of verdicts) {
+	test(`verdict of ${JSON.stringify(results)}`, (t) => t.deepEqual(verdictOf(results), expected));
+}
