@@ -296,17 +296,28 @@ export class UpdraftAgent {
 		const keep = journal ? Math.floor(size / journal.eraseSize) * journal.eraseSize : 0;
 		this.#enter('activating');
 		const writer = this.#ports.flash.openInactive(size, keep);
+		let next: ReturnType<typeof writer.activate>;
 		try {
-			writer.activate();
+			next = writer.activate();
 		} catch (error) {
 			throw new UpdateError(Reason.FLASH_ERROR, `cannot switch to ${writer.label}: ${describe(error)}`);
 		} finally {
 			writer.close();
 		}
 		clearJournal(this.#ports);
-		this.#log('info', `activated ${offer.version} in ${writer.label}; restarting`);
-		this.#ports.system.restart();
-		return { outcome: 'restarting', update: offer.update, version: offer.version };
+		const result: CycleResult = { outcome: 'restarting', update: offer.update, version: offer.version };
+		if (next === 'continue') {
+			// The install script keeps this process running; the next start settles the outcome.
+			result.message = 'installed; the new version runs from the next start';
+			this.#log('info', `installed ${offer.version}; it runs from the next start`);
+		} else if (next === 'exit' && this.#ports.system.stop) {
+			this.#log('info', `installed ${offer.version}; stopping as the update script asked`);
+			this.#ports.system.stop();
+		} else {
+			this.#log('info', `activated ${offer.version} in ${writer.label}; restarting`);
+			this.#ports.system.restart();
+		}
+		return result;
 	}
 
 	/** After the restart that followed an activation: which firmware runs, and on what terms. */

@@ -66,8 +66,13 @@ export interface SlotWriter {
 	write(bytes: ByteSource, offset: number): void;
 	/** Read back `byteLength` bytes at `offset`, to rebuild a digest after a restart. */
 	read(offset: number, byteLength: number): ArrayBuffer;
-	/** Make this slot the one that boots next. Only ever called on a verified image. */
-	activate(): void;
+	/**
+	 * Make this slot the one that boots next. Only ever called on a verified image. A platform that
+	 * installs through a script (Ioto's scripts/update on Unix-like devices) says what should happen
+	 * next: 'restart' (the default), 'exit' (stop the agent's process) or 'continue' (keep running;
+	 * the new version runs from the next start).
+	 */
+	activate(): void | 'restart' | 'exit' | 'continue';
 	/** Release the slot without activating it; idempotent. */
 	close(): void;
 }
@@ -142,6 +147,8 @@ export interface SystemPort {
 	version(): string;
 	/** Restart the device into whichever slot is set to boot. May return (simulators do). */
 	restart(): void;
+	/** Stop gracefully (Ioto's `exit` from an update script); platforms without it restart. */
+	stop?(): void;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
