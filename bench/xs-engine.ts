@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCloud } from '../simulator/cloud/server';
 import { createRelease } from '../simulator/cloud/admin-client';
-import { makeImage } from '../simulator/image';
+import { makeImage, validateImage } from '../simulator/image';
 import { initDevice } from '../simulator/device/device-folder';
 import { bootDevice } from '../simulator/device/boot';
 import { startXsAgent } from '../simulator/xs/xs-agent';
@@ -51,7 +51,8 @@ export async function benchXsEngine(sizesMiB: number[] = [1, 64], log: (line: st
 
 			// The agent: one full cycle, then the heap after a GC.
 			const agentDir = device('agent');
-			const host = createSimHost({ dir: agentDir, version: bootDevice(agentDir).version });
+			const firmware = bootDevice(agentDir);
+			const host = createSimHost({ dir: agentDir, version: firmware.version, running: firmware, validate: validateImage });
 			const agent = await startXsAgent(host.ports, agentConfig(readDeviceFiles(devicePaths(agentDir).config)), { meteringLimit: 0 });
 			let url = '';
 			await agent.boot();
@@ -62,7 +63,7 @@ export async function benchXsEngine(sizesMiB: number[] = [1, 64], log: (line: st
 			const heap = await agent.measureHeap();
 			await agent.close();
 			host.dispose();
-			url = cloud.store.list(product).map((r) => `${cloud.publicUrl}/images/${r.secret}/${r.checksum}.bin`)[0];
+			url = await cloud.imageUrl(cloud.store.list(product)[0]!.id, `${product}-loop`);
 
 			// The minimal loop over the same bridge and the same image.
 			const loopDir = device('loop');

@@ -3,17 +3,25 @@
  * power cut loses at most the write in flight and never corrupts what was stored before. The
  * device's limits (15-character keys, 4000-byte values) are enforced here too, so code that runs
  * in the simulator also fits Moddable's preference store on ESP32.
+ *
+ * Each set and delete is one 'store' fault operation: a power cut there means the change is not
+ * made (the atomic rename leaves no torn value), in the file and in memory alike.
  */
 import * as fs from 'node:fs';
 import type { StorePort } from '../../modules/ports';
 import { writeFileAtomic } from './atomic-file';
+import type { FaultInjector } from './flash/faults';
 
 export const MAX_KEY_LENGTH = 15;
 export const MAX_VALUE_BYTES = 4000;
 
-export function createFileStore(file: string): StorePort {
-	const values = load(file);
-	const save = () => writeFileAtomic(file, JSON.stringify(values, null, '\t'));
+export function createFileStore(file: string, faults?: FaultInjector): StorePort {
+	let values = load(file);
+	/** Write `next` to the file, then make it current: a failed write changes nothing. */
+	const commit = (next: Record<string, string>) => {
+		writeFileAtomic(file, JSON.stringify(next, null, '\t'));
+		values = next;
+	};
 	return {
 		get(key) {
 			return Object.hasOwn(values, key) ? values[key] : undefined;
@@ -22,13 +30,16 @@ export function createFileStore(file: string): StorePort {
 			checkKey(key);
 			if (typeof value !== 'string') throw new TypeError(`store value for "${key}" must be a string`);
 			if (Buffer.byteLength(value) > MAX_VALUE_BYTES) throw new RangeError(`store value for "${key}" exceeds ${MAX_VALUE_BYTES} bytes`);
-			values[key] = value;
-			save();
+			faults?.operation('store', `set ${key}`);
+			commit(Object.assign(Object.create(null), values, { [key]: value }));
 		},
 		delete(key) {
+			checkKey(key);
+			faults?.operation('store', `delete ${key}`);
 			if (!Object.hasOwn(values, key)) return;
-			delete values[key];
-			save();
+			const next: Record<string, string> = Object.assign(Object.create(null), values);
+			delete next[key];
+			commit(next);
 		},
 	};
 }

@@ -3,14 +3,23 @@
  *
  *   DIR/config/{ioto,device,provision}.json5   Ioto configuration
  *   DIR/config/ca.pem                          CAs the device trusts (a manifest resource on ESP32)
- *   DIR/flash/                                 slots and boot record (file-flash.ts)
+ *   DIR/flash/                                 otadata and the two app slots (flash/flash-folder.ts)
  *   DIR/state/store.json                       the persistent store
+ *
+ * The host boots nothing: the simulator runs the bootloader (flash/bootloader.ts) first and
+ * passes what it started. One FaultInjector, when given, sees every flash and store operation of
+ * the device, so a power cut can be placed at any of them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Ports, LogLevel } from '../../modules/ports';
+import type { Ports, LogLevel, RunningState } from '../../modules/ports';
 import { createTlsNetwork } from './tls-network';
-import { createFileFlash } from './file-flash';
+import { openFlashFolder } from './flash/flash-folder';
+import { createOtaFlash, runningFromEntry } from './flash/ota-flash';
+import { Otadata } from './flash/otadata';
+import type { ImageValidator } from './flash/bootloader';
+import type { SlotIndex } from './flash/layout';
+import type { FaultInjector } from './flash/faults';
 import { nodeDigest } from './node-digest';
 import { createFileStore } from './file-store';
 import { createNodeClock } from './node-clock';
@@ -20,6 +29,15 @@ export interface SimHostOptions {
 	dir: string;
 	/** Version of the firmware the simulated bootloader started. */
 	version: string;
+	/**
+	 * The slot the bootloader started and its state (its BootResult fits). When omitted, read from
+	 * otadata, which names what runs once the bootloader has run.
+	 */
+	running?: { slot: SlotIndex; state: RunningState };
+	/** Image check for flash.rollback(); without it rollback() throws. */
+	validate?: ImageValidator;
+	/** Power cuts: consulted before every flash erase/write and every store set/delete. */
+	faults?: FaultInjector;
 	/** Device time runs this many times faster than wall time. */
 	clockScale?: number;
 	log?: (level: LogLevel, message: string) => void;
@@ -44,14 +62,17 @@ export const devicePaths = (dir: string) => ({
 export function createSimHost(options: SimHostOptions): SimHost {
 	const paths = devicePaths(options.dir);
 	fs.mkdirSync(paths.state, { recursive: true });
+	const regions = openFlashFolder(paths.flash, options.faults);
+	const running = options.running ?? runningFromEntry(new Otadata(regions.otadata).read());
+	const ca = fs.readFileSync(paths.ca, 'utf8');
 	const clock = createNodeClock(options.clockScale);
 	let restartRequested = false;
-	const network = createTlsNetwork({ ca: fs.readFileSync(paths.ca, 'utf8') });
+	const network = createTlsNetwork({ ca });
 	const ports: Ports = {
 		network,
-		flash: createFileFlash(paths.flash),
+		flash: createOtaFlash(regions, running.slot, running.state, { validate: options.validate }),
 		digest: nodeDigest,
-		store: createFileStore(paths.store),
+		store: createFileStore(paths.store, options.faults),
 		clock,
 		system: {
 			version: () => options.version,

@@ -1,45 +1,67 @@
 /*
- * The simulated bootloader: load the image the boot record names and say which firmware runs.
- * An image that does not parse (or belongs to another product) cannot boot: the device is bricked.
+ * Power-on of a simulated device: the bootloader (hosts/sim/flash/bootloader.ts) picks the slot
+ * from otadata, checks its image (header, SHA-256, and the product the device is), settles trial
+ * and rollback, and says which firmware runs. When no slot holds a bootable image the device is
+ * bricked: BootError.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import JSON5 from 'json5';
 import { devicePaths } from '../../hosts/sim/host';
-import { readActiveImage, readBootRecord } from '../../hosts/sim/file-flash';
+import { openFlashFolder } from '../../hosts/sim/flash/flash-folder';
+import { boot, BootError, type ImageValidator } from '../../hosts/sim/flash/bootloader';
+import type { SlotIndex } from '../../hosts/sim/flash/layout';
+import type { FaultInjector } from '../../hosts/sim/flash/faults';
+import type { RunningState } from '../../modules/ports';
 import { writeFileAtomic } from '../../hosts/sim/atomic-file';
-import { readImageHeader, type ImageHeader } from '../image';
+import { validateImage, type ImageHeader } from '../image';
 
-export class BootError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = 'BootError';
-	}
-}
+export { BootError };
 
 export interface BootedFirmware extends ImageHeader {
-	slot: number;
+	slot: SlotIndex;
+	/** 'trial' on the first boot of a new image, until the agent confirms it. */
+	state: RunningState;
+	/** The slot otadata chose could not run (an unconfirmed trial or a bad image): the other one did. */
+	rolledBack: boolean;
 }
 
-export function bootDevice(dir: string): BootedFirmware {
+/**
+ * The image check of this device's bootloader: a valid image built for the device's product.
+ * Firmware for another product is refused like a corrupt image, so the other slot boots instead.
+ */
+export function deviceImageValidator(product: string | undefined): ImageValidator {
+	return (read, slotSize) => {
+		const image = validateImage(read, slotSize);
+		return image && (product === undefined || image.product === product) ? image : undefined;
+	};
+}
+
+/** The product named in the device's device.json5, if any. */
+export function deviceProduct(dir: string): string | undefined {
+	const device = JSON5.parse(fs.readFileSync(path.join(devicePaths(dir).config, 'device.json5'), 'utf8')) as Record<string, unknown>;
+	return device.product === undefined ? undefined : String(device.product);
+}
+
+/**
+ * Run the bootloader of the device in `dir`. Its otadata writes go through `faults`: a power cut
+ * during boot throws PowerCut and leaves a device that boots again on the next call.
+ */
+export function bootDevice(dir: string, faults?: FaultInjector): BootedFirmware {
 	const paths = devicePaths(dir);
-	let record;
+	let regions;
 	try {
-		record = readBootRecord(paths.flash);
+		regions = openFlashFolder(paths.flash, faults);
 	} catch (error) {
-		throw new BootError(`no boot record: ${(error as Error).message}`);
+		throw new BootError(`no flash to boot from: ${(error as Error).message}`);
 	}
-	const header = readImageHeader(readActiveImage(paths.flash));
-	if (!header) throw new BootError(`slot${record.active} holds no bootable image`);
+	const booted = boot(regions, deviceImageValidator(deviceProduct(dir)));
+	const { product, version } = booted.image;
+	// The running firmware carries its own ioto.json5 version; keep the file in step with it.
 	const ioto = path.join(paths.config, 'ioto.json5');
 	const config = JSON5.parse(fs.readFileSync(ioto, 'utf8')) as Record<string, unknown>;
-	const device = JSON5.parse(fs.readFileSync(path.join(paths.config, 'device.json5'), 'utf8')) as Record<string, unknown>;
-	if (device.product !== undefined && device.product !== header.product) {
-		throw new BootError(`slot${record.active} holds firmware for product ${header.product}, not ${String(device.product)}`);
+	if (config.version !== version) {
+		writeFileAtomic(ioto, `${JSON5.stringify({ ...config, version }, null, 4)}\n`);
 	}
-	// The running firmware carries its own ioto.json5 version; keep the file in step with it.
-	if (config.version !== header.version) {
-		writeFileAtomic(ioto, `${JSON5.stringify({ ...config, version: header.version }, null, 4)}\n`);
-	}
-	return { ...header, slot: record.active };
+	return { product, version, slot: booted.slot, state: booted.state, rolledBack: booted.rolledBack };
 }

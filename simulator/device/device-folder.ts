@@ -1,12 +1,13 @@
 /*
  * A simulated device is a folder: Ioto's config files, the CA it trusts, its flash and its store
  * (layout in hosts/sim/host.ts). `initDevice` builds one with a factory image of the given
- * version in slot 0, as a freshly flashed board would be.
+ * version in slot 0 and blank otadata, as a freshly flashed board would be.
  */
 import * as fs from 'node:fs';
 import JSON5 from 'json5';
 import { devicePaths } from '../../hosts/sim/host';
-import { formatFlash } from '../../hosts/sim/file-flash';
+import { formatFlash } from '../../hosts/sim/flash/flash-folder';
+import { DEFAULT_SECTOR_SIZE } from '../../hosts/sim/flash/layout';
 import { writeFileAtomic } from '../../hosts/sim/atomic-file';
 import { parseSemver } from '../../modules/semver';
 import { makeImage } from '../image';
@@ -24,7 +25,7 @@ export interface InitDeviceOptions {
 	token: string;
 	/** Extra device.json5 properties, sent with each check-in. */
 	props?: Record<string, unknown>;
-	/** Bytes per flash slot; default 16 MiB. */
+	/** Bytes per flash slot, rounded up to whole 4 KiB sectors as a partition table has them; default 16 MiB. */
 	slotSize?: number;
 	/** Size of the factory image; default 64 KiB. */
 	imageSize?: number;
@@ -58,5 +59,8 @@ export function initDevice(options: InitDeviceOptions): void {
 	writeFileAtomic(`${paths.config}/device.json5`, json5({ id: options.id, product: options.product, ...options.props }));
 	writeFileAtomic(`${paths.config}/provision.json5`, json5({ api: options.cloud, token: options.token }), 0o600);
 	writeFileAtomic(paths.ca, options.caPem);
-	formatFlash(paths.flash, options.slotSize ?? 16 * 1024 * 1024, makeImage({ product: options.product, version: options.version }, options.imageSize));
+	const slotSize = options.slotSize ?? 16 * 1024 * 1024;
+	if (!Number.isSafeInteger(slotSize) || slotSize <= 0) throw new Error(`slot size must be a positive number of bytes, not ${slotSize}`);
+	const sectors = Math.ceil(slotSize / DEFAULT_SECTOR_SIZE);
+	formatFlash(paths.flash, sectors * DEFAULT_SECTOR_SIZE, makeImage({ product: options.product, version: options.version }, options.imageSize));
 }

@@ -1,24 +1,40 @@
 /*
- * One cycle of a simulated device: boot the firmware in the active slot, start the agent on the
- * chosen engine, let it settle anything a previous restart interrupted, check in once, and when
- * the agent switched slots (or crashed), restart the device and boot again so the agent can
- * settle what now runs.
+ * Simulated devices at work. `powerOn` runs the bootloader, builds the host's ports and starts
+ * the agent on the chosen engine; `runDeviceOnce` is one check-in cycle with every restart it
+ * causes: boot, settle what a previous restart interrupted (a trial boot confirms or rolls back,
+ * which restarts again), check in once, and when the agent switched slots (or its engine
+ * crashed), restart and boot until the device settles.
  */
 import type { CycleResult } from '../../modules/agent';
 import type { LogLevel } from '../../modules/ports';
 import { Reason } from '../../modules/reasons';
-import { createSimHost, devicePaths } from '../../hosts/sim/host';
-import { readDeviceFiles, agentConfig } from '../../hosts/sim/config';
+import { createSimHost, devicePaths, type SimHost } from '../../hosts/sim/host';
+import { readDeviceFiles, agentConfig, type DeviceFiles } from '../../hosts/sim/config';
+import type { FaultInjector } from '../../hosts/sim/flash/faults';
 import { startXsAgent, XsCrashError } from '../xs/xs-agent';
 import { nodeAgent, type AgentHandle, type Engine } from './agent-handle';
-import { bootDevice } from './boot';
+import { bootDevice, deviceImageValidator, type BootedFirmware } from './boot';
 
 export interface RunOptions {
 	/** Which engine runs the agent; default 'xs', the engine of the device. */
 	engine?: Engine;
 	log?: (level: LogLevel, message: string) => void;
-	/** Called with each agent started (before and after a restart), to add watchers. */
+	/** Called with each agent started (after every restart), to add watchers. */
 	onAgent?: (agent: AgentHandle) => void;
+	/** Power cuts: seen by the bootloader, the flash and the store. */
+	faults?: FaultInjector;
+	/** Device time runs this many times faster than wall time. */
+	clockScale?: number;
+}
+
+/** A powered-on device: its firmware, host ports and running agent. */
+export interface Session {
+	files: DeviceFiles;
+	firmware: BootedFirmware;
+	host: SimHost;
+	agent: AgentHandle;
+	/** Power off: stop the agent's engine, drop connections and timers. */
+	powerOff(): Promise<void>;
 }
 
 /** The one JSON line `updraft device run --once` prints. */
@@ -30,19 +46,38 @@ export interface RunResult {
 	outcome: CycleResult['outcome'];
 	reason: string | null;
 	message?: string;
+	/** Restarts the cycle went through. */
+	restarts: number;
 }
 
-async function powerOn(dir: string, options: RunOptions) {
+/** Restarts one cycle may cause before the device is taken to be in a reboot loop. */
+const MAX_RESTARTS = 6;
+
+export async function powerOn(dir: string, options: RunOptions = {}): Promise<Session> {
 	const files = readDeviceFiles(devicePaths(dir).config);
-	const firmware = bootDevice(dir);
-	const host = createSimHost({ dir, version: firmware.version, log: options.log });
+	const firmware = bootDevice(dir, options.faults);
+	const host = createSimHost({
+		dir,
+		version: firmware.version,
+		running: firmware,
+		validate: deviceImageValidator(firmware.product),
+		faults: options.faults,
+		clockScale: options.clockScale,
+		log: options.log,
+	});
 	const config = agentConfig(files);
 	try {
 		const agent = options.engine === 'node'
 			? nodeAgent(host.ports, config)
 			: await startXsAgent(host.ports, config, { onPrint: (line) => options.log?.('debug', `xs: ${line}`) });
 		options.onAgent?.(agent);
-		return { files, firmware, host, agent };
+		return {
+			files, firmware, host, agent,
+			async powerOff() {
+				await agent.close();
+				host.dispose();
+			},
+		};
 	} catch (error) {
 		host.dispose();
 		throw error;
@@ -50,7 +85,7 @@ async function powerOn(dir: string, options: RunOptions) {
 }
 
 /** Run `step`; a crash of the agent's engine becomes a failed result instead of an exception. */
-async function surviving<T>(step: () => Promise<T>): Promise<T | CycleResult> {
+export async function surviving<T>(step: () => Promise<T>): Promise<T | CycleResult> {
 	try {
 		return await step();
 	} catch (error) {
@@ -59,36 +94,48 @@ async function surviving<T>(step: () => Promise<T>): Promise<T | CycleResult> {
 	}
 }
 
+const crashed = (r: CycleResult | undefined) => r?.reason === Reason.AGENT_CRASHED;
+
 export async function runDeviceOnce(dir: string, options: RunOptions = {}): Promise<RunResult> {
-	const first = await powerOn(dir, options);
-	let result: CycleResult;
+	let session = await powerOn(dir, options);
+	const first = session;
+	let result: CycleResult | undefined;
+	let restarts = 0;
+	let checked = false;
 	try {
-		const booted = await surviving(() => first.agent.boot());
-		result = booted && booted.reason === Reason.AGENT_CRASHED ? booted : await surviving(() => first.agent.check());
-	} finally {
-		await first.agent.close();
-		first.host.dispose();
-	}
-	let after = first.firmware.version;
-	if (first.host.restartRequested || result.reason === Reason.AGENT_CRASHED) {
-		const second = await powerOn(dir, options);
-		try {
-			const settled = await surviving(() => second.agent.boot());
+		for (;;) {
+			// Settle what the last start left (a trial boot may confirm, or roll back and restart).
+			const settled = await surviving(() => session.agent.boot());
 			if (settled) result = settled;
-			after = second.firmware.version;
-		} finally {
-			await second.agent.close();
-			second.host.dispose();
+			if (!session.host.restartRequested && !crashed(settled) && !checked) {
+				checked = true;
+				result = await surviving(() => session.agent.check());
+			}
+			if (!session.host.restartRequested && !crashed(result)) break;
+			if (++restarts > MAX_RESTARTS) {
+				result = { outcome: 'failed', reason: Reason.AGENT_CRASHED, message: `still restarting after ${MAX_RESTARTS} restarts` };
+				break;
+			}
+			const lastResult = result;
+			await session.powerOff();
+			session = await powerOn(dir, options);
+			// A crash is settled by the next boot; keep the crash as the result if nothing else comes.
+			result = lastResult;
+			if (crashed(lastResult)) checked = true;
 		}
+	} finally {
+		await session.powerOff();
 	}
+	const final = result ?? { outcome: 'none' as const };
 	const line: RunResult = {
 		id: String(first.files.device.id ?? ''),
 		before: first.firmware.version,
-		after,
-		update: result.update ?? null,
-		outcome: result.outcome,
-		reason: result.reason ?? null,
+		after: session.firmware.version,
+		update: final.update ?? null,
+		outcome: final.outcome,
+		reason: final.reason ?? null,
+		restarts,
 	};
-	if (result.message) line.message = result.message;
+	if (final.message) line.message = final.message;
 	return line;
 }

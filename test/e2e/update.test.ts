@@ -13,7 +13,7 @@ import { makeImage } from '../../simulator/image';
 import { initDevice } from '../../simulator/device/device-folder';
 import { runDeviceOnce } from '../../simulator/device/run-device';
 import { bootDevice } from '../../simulator/device/boot';
-import { readBootRecord } from '../../hosts/sim/file-flash';
+import { readBootState } from '../../hosts/sim/flash/flash-folder';
 import { devicePaths } from '../../hosts/sim/host';
 import { ENGINES } from '../../simulator/device/agent-handle';
 import type { XsAgent } from '../../simulator/xs/xs-agent';
@@ -60,15 +60,15 @@ for (const engine of ENGINES) {
 				agent.watch('device:update', (u: Record<string, unknown>) => {
 					announced = u;
 					// Watchers run before the switch: the boot record still names the old slot.
-					t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+					t.is(readBootState(devicePaths(dir).flash).nextSlot, 0);
 				});
 			},
 		});
 		t.like(result, { id: 'dev-1', before: '1.0.0', after: '1.1.0', update: release.id, outcome: 'updated', reason: null });
-		t.deepEqual(events, ['checking', 'downloading', 'verifying', 'ready', 'activating', 'idle']);
+		t.deepEqual(events, ['checking', 'downloading', 'verifying', 'ready', 'activating', 'confirming', 'idle']);
 		t.like(announced, { version: '1.1.0', update: release.id, size: release.size, checksum: release.checksum, slot: 'slot1' });
 		t.is(bootDevice(dir).version, '1.1.0');
-		t.is(readBootRecord(devicePaths(dir).flash).active, 1);
+		t.is(readBootState(devicePaths(dir).flash).nextSlot, 1);
 		t.like(w.reports().at(-1), { id: 'dev-1', update: release.id, success: true, version: '1.1.0' });
 	});
 
@@ -84,7 +84,7 @@ for (const engine of ENGINES) {
 		const result = await runDeviceOnce(dir, { engine, onAgent: (agent) => agent.watch('device:update', () => (announced = true)) });
 		t.like(result, { before: '1.0.0', after: '1.0.0', outcome: 'rejected', reason: 'INTEGRITY_CHECK_FAILURE', update: release.id });
 		t.false(announced, 'device:update never fires for a bad image');
-		t.is(readBootRecord(devicePaths(dir).flash).active, 0, 'the boot record still names the running slot');
+		t.is(readBootState(devicePaths(dir).flash).nextSlot, 0, 'the boot record still names the running slot');
 		t.is(bootDevice(dir).version, '1.0.0');
 		t.like(w.reports().at(-1), { update: release.id, success: false, reason: 'INTEGRITY_CHECK_FAILURE', version: '1.0.0' });
 	});
@@ -96,7 +96,7 @@ for (const engine of ENGINES) {
 		const dir = w.device('1.1.0');
 		const result = await runDeviceOnce(dir, { engine });
 		t.like(result, { before: '1.1.0', after: '1.1.0', outcome: 'none', update: null, reason: null });
-		t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+		t.is(readBootState(devicePaths(dir).flash).nextSlot, 0);
 	});
 
 	test(`[${engine}] a cloud whose certificate the device does not trust is refused`, async (t) => {
@@ -129,7 +129,7 @@ for (const engine of ENGINES) {
 			onAgent(agent) {
 				agent.watch('device:update', async () => {
 					await new Promise((r) => setTimeout(r, 150));
-					t.is(readBootRecord(devicePaths(dir).flash).active, 0, 'still the old slot while the watcher works');
+					t.is(readBootState(devicePaths(dir).flash).nextSlot, 0, 'still the old slot while the watcher works');
 					released = true;
 				});
 				agent.watch('update:state', (s: { state: string }) => {
@@ -154,7 +154,7 @@ test('[xs] an agent that dies mid-download is treated as a crash: the device reb
 		},
 	});
 	t.like(crashed, { before: '1.0.0', after: '1.0.0', outcome: 'failed', reason: 'INTERRUPTED' });
-	t.is(readBootRecord(devicePaths(dir).flash).active, 0);
+	t.is(readBootState(devicePaths(dir).flash).nextSlot, 0);
 	const again = await runDeviceOnce(dir, { engine: 'xs' });
 	t.like(again, { before: '1.0.0', after: '1.1.0', outcome: 'updated', update: release.id });
 });

@@ -72,8 +72,12 @@ for (const [offered, running, floor, downgrade, refused] of guardCases) {
 		const guard = new ReleaseGuard(memoryStore());
 		if (floor) guard.setFloor(floor);
 		const run = () => guard.check(offer(offered, downgrade ? { downgrade: true } : {}), running);
-		if (refused) t.is(t.throws<UpdateError>(run)?.reason, refused);
-		else t.notThrows(run);
+		if (refused) {
+			const reason: string | undefined = t.throws<UpdateError>(run)?.reason;
+			t.is(reason, refused);
+		} else {
+			t.notThrows(run);
+		}
 	});
 }
 
