@@ -325,9 +325,9 @@ export class UpdraftAgent {
 		const offer = this.#machine.offer as ReleaseOffer;
 		const running = this.#ports.system.version();
 		if (running !== offer.version) {
-			// The bootloader went back to the old slot: the trial never confirmed, or the new image
-			// would not boot at all.
-			const reason = this.#machine.state === 'confirming' ? Reason.ROLLED_BACK : Reason.ACTIVATION_FAILED;
+			// The bootloader went back to the old slot: the new firmware crashed or was reset before
+			// it confirmed its trial, or would not boot at all.
+			const reason = Reason.ROLLED_BACK;
 			this.#guard.block(offer, reason);
 			const result = fail(reason, `expected ${offer.version} after the restart, running ${running}`, offer);
 			result.outcome = 'rolledback';
@@ -345,7 +345,8 @@ export class UpdraftAgent {
 		const result = fail(Reason.SELF_TEST_FAILED, failure, offer);
 		result.outcome = 'rolledback';
 		this.#guard.block(offer, Reason.SELF_TEST_FAILED);
-		this.#report(offer, result);
+		// Reported as running the firmware it goes back to, which is what the cloud will see next.
+		this.#report(offer, result, this.#machine.from);
 		// Idle before the switch back: a cut in between boots the trial slot again, which the
 		// bootloader rolls back by itself.
 		this.#enter('idle');
@@ -433,8 +434,8 @@ export class UpdraftAgent {
 		this.#events.signalSync('update:outcome', result);
 	}
 
-	#report(offer: ReleaseOffer, result: CycleResult): void {
-		const report = { id: this.#settings.deviceId, update: offer.update, success: result.outcome === 'updated', version: this.#ports.system.version() } as {
+	#report(offer: ReleaseOffer, result: CycleResult, version = this.#ports.system.version()): void {
+		const report = { id: this.#settings.deviceId, update: offer.update, success: result.outcome === 'updated', version } as {
 			id: string; update: string; success: boolean; version: string; reason?: string;
 		};
 		if (result.reason) report.reason = result.reason;

@@ -22,11 +22,10 @@ export const Reason = {
 	DOWNGRADE_REFUSED: 'DOWNGRADE_REFUSED',
 	/** The slot could not be written or switched. */
 	FLASH_ERROR: 'FLASH_ERROR',
-	/** After the restart the device did not run the new version. */
-	ACTIVATION_FAILED: 'ACTIVATION_FAILED',
 	/** The new firmware's self-test failed (or did not confirm in time): rolled back. */
 	SELF_TEST_FAILED: 'SELF_TEST_FAILED',
-	/** The trial boot of the new firmware never confirmed (crash, reset, power cut): rolled back. */
+	/** The new firmware did not survive its trial boot (crash, reset or power cut before it
+	 * confirmed, or an image the bootloader would not start): the previous firmware runs again. */
 	ROLLED_BACK: 'ROLLED_BACK',
 	/** The application asked to go back to the previous firmware. */
 	APP_ROLLBACK: 'APP_ROLLBACK',

@@ -6,7 +6,7 @@
  *   0       0xE9
  *   1..7    "UPDRAFT"
  *   8..11   header length N (uint32, little-endian)
- *   12..    N bytes of JSON: {product, version, length}   (length = the whole image)
+ *   12..    N bytes of JSON: {product, version, length, behaviour?}   (length = the whole image)
  *   then    payload, pseudo-random but fixed by (product, version)
  *   last 32 SHA-256 of every byte before it
  *
@@ -21,13 +21,23 @@ const TAG = 'UPDRAFT';
 const PREFIX = 12;
 const MAX_HEADER = 4096;
 
+/**
+ * What the simulated firmware does once it boots, to rehearse failures: crash at every boot,
+ * fail its self-test, or never finish it (so the trial deadline passes).
+ */
+export type FirmwareBehaviour = 'normal' | 'crash-on-boot' | 'fail-selftest' | 'hang-selftest';
+export const BEHAVIOURS: readonly FirmwareBehaviour[] = ['normal', 'crash-on-boot', 'fail-selftest', 'hang-selftest'];
+
 export interface ImageHeader {
 	product: string;
 	version: string;
+	behaviour?: FirmwareBehaviour;
 }
 
 export function makeImage(header: ImageHeader, size = 64 * 1024): Buffer {
-	const json = Buffer.from(JSON.stringify({ product: header.product, version: header.version, length: size }));
+	const fields: Record<string, unknown> = { product: header.product, version: header.version, length: size };
+	if (header.behaviour && header.behaviour !== 'normal') fields.behaviour = header.behaviour;
+	const json = Buffer.from(JSON.stringify(fields));
 	if (json.length > MAX_HEADER) throw new RangeError('image header too large');
 	if (!Number.isSafeInteger(size) || size < PREFIX + json.length + HASH) {
 		throw new RangeError(`image size must be at least ${PREFIX + json.length + HASH} bytes`);
@@ -65,23 +75,9 @@ export function validateImage(read: (offset: number, length: number) => Uint8Arr
 	const step = 64 * 1024;
 	for (let at = 0; at < length - HASH; at += step) hash.update(read(at, Math.min(step, length - HASH - at)));
 	if (!hash.digest().equals(Buffer.from(read(length - HASH, HASH)))) return undefined;
-	return { product: header.product, version: header.version, length };
-}
-
-/** The header of an image, or undefined when the bytes are not a bootable image. */
-export function readImageHeader(image: Uint8Array): ImageHeader | undefined {
-	if (image.length < PREFIX || image[0] !== IMAGE_MAGIC) return undefined;
-	const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-	if (bytes.toString('latin1', 1, 8) !== TAG) return undefined;
-	const n = bytes.readUInt32LE(8);
-	if (n > MAX_HEADER || PREFIX + n > bytes.length) return undefined;
-	try {
-		const header = JSON.parse(bytes.toString('utf8', PREFIX, PREFIX + n)) as ImageHeader;
-		if (typeof header.product === 'string' && typeof header.version === 'string') return header;
-	} catch {
-		// not JSON: not an image
-	}
-	return undefined;
+	const image: ImageHeader & { length: number } = { product: header.product, version: header.version, length };
+	if (BEHAVIOURS.includes(header.behaviour as FirmwareBehaviour)) image.behaviour = header.behaviour;
+	return image;
 }
 
 function seedOf(text: string): number {

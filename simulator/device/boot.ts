@@ -14,7 +14,7 @@ import type { SlotIndex } from '../../hosts/sim/flash/layout';
 import type { FaultInjector } from '../../hosts/sim/flash/faults';
 import type { RunningState } from '../../modules/ports';
 import { writeFileAtomic } from '../../hosts/sim/atomic-file';
-import { validateImage, type ImageHeader } from '../image';
+import { validateImage, type ImageHeader, type FirmwareBehaviour } from '../image';
 
 export { BootError };
 
@@ -57,11 +57,12 @@ export function bootDevice(dir: string, faults?: FaultInjector): BootedFirmware 
 	}
 	const booted = boot(regions, deviceImageValidator(deviceProduct(dir)));
 	const { product, version } = booted.image;
+	const behaviour = (booted.image.behaviour ?? 'normal') as FirmwareBehaviour;
 	// The running firmware carries its own ioto.json5 version; keep the file in step with it.
 	const ioto = path.join(paths.config, 'ioto.json5');
 	const config = JSON5.parse(fs.readFileSync(ioto, 'utf8')) as Record<string, unknown>;
 	if (config.version !== version) {
 		writeFileAtomic(ioto, `${JSON5.stringify({ ...config, version }, null, 4)}\n`);
 	}
-	return { product, version, slot: booted.slot, state: booted.state, rolledBack: booted.rolledBack };
+	return { product, version, behaviour, slot: booted.slot, state: booted.state, rolledBack: booted.rolledBack };
 }

@@ -53,9 +53,27 @@ export interface RunResult {
 /** Restarts one cycle may cause before the device is taken to be in a reboot loop. */
 const MAX_RESTARTS = 6;
 
+/** The booted firmware crashed before its agent could run (a rehearsed 'crash-on-boot'). */
+export class FirmwareCrash extends Error {
+	constructor(version: string) {
+		super(`firmware ${version} crashed while booting`);
+		this.name = 'FirmwareCrash';
+	}
+}
+
+/**
+ * The application inside the simulated firmware, as its image rehearses it: a firmware that
+ * fails or never finishes its self-test shows it through the agent's device:selftest event.
+ */
+function installFirmwareApp(firmware: BootedFirmware, agent: AgentHandle): void {
+	if (firmware.behaviour === 'fail-selftest') agent.watch('device:selftest', () => ({ ok: false, reason: 'the sensor self-test failed' }));
+	if (firmware.behaviour === 'hang-selftest') agent.watch('device:selftest', () => new Promise(() => {}));
+}
+
 export async function powerOn(dir: string, options: RunOptions = {}): Promise<Session> {
 	const files = readDeviceFiles(devicePaths(dir).config);
 	const firmware = bootDevice(dir, options.faults);
+	if (firmware.behaviour === 'crash-on-boot') throw new FirmwareCrash(firmware.version);
 	const host = createSimHost({
 		dir,
 		version: firmware.version,
@@ -70,6 +88,7 @@ export async function powerOn(dir: string, options: RunOptions = {}): Promise<Se
 		const agent = options.engine === 'node'
 			? nodeAgent(host.ports, config)
 			: await startXsAgent(host.ports, config, { onPrint: (line) => options.log?.('debug', `xs: ${line}`) });
+		installFirmwareApp(firmware, agent);
 		options.onAgent?.(agent);
 		return {
 			files, firmware, host, agent,
@@ -96,11 +115,26 @@ export async function surviving<T>(step: () => Promise<T>): Promise<T | CycleRes
 
 const crashed = (r: CycleResult | undefined) => r?.reason === Reason.AGENT_CRASHED;
 
+/** Power on, restarting while the firmware crashes at boot (the bootloader then rolls back). */
+async function powerOnSurviving(dir: string, options: RunOptions, counter: { restarts: number }): Promise<Session> {
+	for (;;) {
+		try {
+			return await powerOn(dir, options);
+		} catch (error) {
+			if (!(error instanceof FirmwareCrash) || counter.restarts >= MAX_RESTARTS) throw error;
+			options.log?.('warn', error.message);
+			counter.restarts++;
+		}
+	}
+}
+
 export async function runDeviceOnce(dir: string, options: RunOptions = {}): Promise<RunResult> {
-	let session = await powerOn(dir, options);
+	const counter = { restarts: 0 };
+	// What ran last, as the booted firmware left it in ioto.json5 (booting here would itself move a trial on).
+	const before = String(readDeviceFiles(devicePaths(dir).config).ioto.version ?? '');
+	let session = await powerOnSurviving(dir, options, counter);
 	const first = session;
 	let result: CycleResult | undefined;
-	let restarts = 0;
 	let checked = false;
 	try {
 		for (;;) {
@@ -112,13 +146,13 @@ export async function runDeviceOnce(dir: string, options: RunOptions = {}): Prom
 				result = await surviving(() => session.agent.check());
 			}
 			if (!session.host.restartRequested && !crashed(result)) break;
-			if (++restarts > MAX_RESTARTS) {
+			if (++counter.restarts > MAX_RESTARTS) {
 				result = { outcome: 'failed', reason: Reason.AGENT_CRASHED, message: `still restarting after ${MAX_RESTARTS} restarts` };
 				break;
 			}
 			const lastResult = result;
 			await session.powerOff();
-			session = await powerOn(dir, options);
+			session = await powerOnSurviving(dir, options, counter);
 			// A crash is settled by the next boot; keep the crash as the result if nothing else comes.
 			result = lastResult;
 			if (crashed(lastResult)) checked = true;
@@ -129,12 +163,12 @@ export async function runDeviceOnce(dir: string, options: RunOptions = {}): Prom
 	const final = result ?? { outcome: 'none' as const };
 	const line: RunResult = {
 		id: String(first.files.device.id ?? ''),
-		before: first.firmware.version,
+		before,
 		after: session.firmware.version,
 		update: final.update ?? null,
 		outcome: final.outcome,
 		reason: final.reason ?? null,
-		restarts,
+		restarts: counter.restarts,
 	};
 	if (final.message) line.message = final.message;
 	return line;

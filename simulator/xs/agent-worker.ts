@@ -16,14 +16,18 @@ function started(): UpdraftAgent {
 	return agent;
 }
 
-function forwardEvent(name: string) {
+/** A stand-in for one host watcher; it returns (or promises) that watcher's result. */
+function forwardEvent(name: string, watcher: number) {
 	return (arg: unknown) => {
 		const id = nextEvent++;
-		const reply = toHost({ t: 'event', name, arg, id }) as { results?: unknown; pending?: boolean };
-		if (!reply?.pending) return reply?.results;
-		return new Promise((resolve) => pendingEvents.set(id, resolve));
+		const reply = toHost({ t: 'event', name, arg, id, watcher }) as { result?: unknown; pending?: boolean };
+		if (reply?.result instanceof Error) throw reply.result;
+		if (!reply?.pending) return reply?.result;
+		return new Promise((resolve, reject) => pendingEvents.set(id, (result) => (result instanceof Error ? reject(result) : resolve(result))));
 	};
 }
+
+const forwarders = new Map<number, (arg: unknown) => unknown>();
 
 serve({
 	start(ports, config) {
@@ -35,9 +39,15 @@ serve({
 	},
 	handle(message) {
 		if (message.t === 'watch') {
-			started().watch(message.name, forwardEvent(message.name));
+			const forwarder = forwardEvent(message.name, message.watcher);
+			forwarders.set(message.watcher, forwarder);
+			started().watch(message.name, forwarder);
+		} else if (message.t === 'unwatch') {
+			const forwarder = forwarders.get(message.watcher);
+			forwarders.delete(message.watcher);
+			if (forwarder) started().unwatch(message.name, forwarder);
 		} else if (message.t === 'eventDone') {
-			pendingEvents.get(message.id)?.(message.results);
+			pendingEvents.get(message.id)?.(message.result);
 			pendingEvents.delete(message.id);
 		} else {
 			throw new Error(`unknown message ${message.t}`);

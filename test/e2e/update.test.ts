@@ -3,50 +3,19 @@
  * Every test runs once per engine: the agent on the real XS engine, and in Node.
  */
 import test from 'ava';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { startCloud } from '../../simulator/cloud/server';
-import { createRelease } from '../../simulator/cloud/admin-client';
 import { createCa } from '../../simulator/tls/certificates';
-import { makeImage } from '../../simulator/image';
-import { initDevice } from '../../simulator/device/device-folder';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runDeviceOnce } from '../../simulator/device/run-device';
 import { bootDevice } from '../../simulator/device/boot';
 import { readBootState } from '../../hosts/sim/flash/flash-folder';
 import { devicePaths } from '../../hosts/sim/host';
 import { ENGINES } from '../../simulator/device/agent-handle';
 import type { XsAgent } from '../../simulator/xs/xs-agent';
-
-const product = 'e2e-sensor';
-
-async function world(t: { teardown(fn: () => unknown): void }) {
-	const root = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-e2e-'));
-	const cloud = await startCloud({ dataDir: path.join(root, 'cloud'), port: 0 });
-	t.teardown(async () => {
-		await cloud.close();
-		fs.rmSync(root, { recursive: true, force: true });
-	});
-	let n = 0;
-	return {
-		cloud,
-		root,
-		publish: (version: string, size = 200_000) =>
-			createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version, image: makeImage({ product, version }, size) }),
-		device(version: string, caPem = cloud.caPem, slotSize?: number) {
-			const dir = path.join(root, `device-${++n}`);
-			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' }, slotSize });
-			return dir;
-		},
-		reports() {
-			const file = path.join(root, 'cloud', 'reports.jsonl');
-			return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-		},
-	};
-}
+import { world } from '../helpers/world';
 
 for (const engine of ENGINES) {
-	test(`[${engine}] a device at 1.0.0 updates to the newest release and reports success`, async (t) => {
+	test.serial(`[${engine}] a device at 1.0.0 updates to the newest release and reports success`, async (t) => {
 		const w = await world(t);
 		await w.publish('1.0.1');
 		const release = await w.publish('1.1.0');
@@ -72,7 +41,7 @@ for (const engine of ENGINES) {
 		t.like(w.reports().at(-1), { id: 'dev-1', update: release.id, success: true, version: '1.1.0' });
 	});
 
-	test(`[${engine}] an image whose bytes do not match the checksum is rejected and never activated`, async (t) => {
+	test.serial(`[${engine}] an image whose bytes do not match the checksum is rejected and never activated`, async (t) => {
 		const w = await world(t);
 		const release = await w.publish('1.1.0');
 		const stored = w.cloud.store.imagePath(w.cloud.store.get(release.id)!);
@@ -89,7 +58,7 @@ for (const engine of ENGINES) {
 		t.like(w.reports().at(-1), { update: release.id, success: false, reason: 'INTEGRITY_CHECK_FAILURE', version: '1.0.0' });
 	});
 
-	test(`[${engine}] an up-to-date device is offered nothing`, async (t) => {
+	test.serial(`[${engine}] an up-to-date device is offered nothing`, async (t) => {
 		const w = await world(t);
 		await w.publish('1.0.0');
 		await w.publish('1.1.0');
@@ -99,7 +68,7 @@ for (const engine of ENGINES) {
 		t.is(readBootState(devicePaths(dir).flash).nextSlot, 0);
 	});
 
-	test(`[${engine}] a cloud whose certificate the device does not trust is refused`, async (t) => {
+	test.serial(`[${engine}] a cloud whose certificate the device does not trust is refused`, async (t) => {
 		const w = await world(t);
 		await w.publish('1.1.0');
 		const stranger = await createCa({ commonName: 'Somebody Else CA' });
@@ -110,7 +79,7 @@ for (const engine of ENGINES) {
 		t.is(w.reports().length, 0, 'nothing reached the cloud');
 	});
 
-	test(`[${engine}] an image larger than the slot is refused before anything is written`, async (t) => {
+	test.serial(`[${engine}] an image larger than the slot is refused before anything is written`, async (t) => {
 		const w = await world(t);
 		const release = await w.publish('1.1.0', 300_000);
 		const dir = w.device('1.0.0', undefined, 200_000);
@@ -119,7 +88,7 @@ for (const engine of ENGINES) {
 		t.is(fs.statSync(path.join(devicePaths(dir).flash, 'slot1.bin')).size, 0, 'the inactive slot was never opened');
 	});
 
-	test(`[${engine}] an async device:update watcher holds the switch until it settles`, async (t) => {
+	test.serial(`[${engine}] an async device:update watcher holds the switch until it settles`, async (t) => {
 		const w = await world(t);
 		await w.publish('1.1.0');
 		const dir = w.device('1.0.0');
@@ -141,7 +110,7 @@ for (const engine of ENGINES) {
 	});
 }
 
-test('[xs] an agent that dies mid-download is treated as a crash: the device reboots on its old version, then updates', async (t) => {
+test.serial('[xs] an agent that dies mid-download is treated as a crash: the device reboots on its old version, then updates', async (t) => {
 	const w = await world(t);
 	const release = await w.publish('1.1.0', 2_000_000);
 	const dir = w.device('1.0.0');
@@ -158,3 +127,4 @@ test('[xs] an agent that dies mid-download is treated as a crash: the device reb
 	const again = await runDeviceOnce(dir, { engine: 'xs' });
 	t.like(again, { before: '1.0.0', after: '1.1.0', outcome: 'updated', update: release.id });
 });
+

@@ -26,6 +26,8 @@ export interface BootImage {
 	version: string;
 	/** Bytes of the image, from the start of the slot. */
 	length: number;
+	/** What the simulated firmware does when it runs (the simulator's rehearsal of failures). */
+	behaviour?: string;
 }
 
 /** Checks the image in a slot (header and digest); undefined when the slot holds no bootable image. */
