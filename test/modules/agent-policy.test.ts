@@ -85,7 +85,11 @@ test('guard: a release that failed here is never taken again, by id or by checks
 	const store = memoryStore();
 	const guard = new ReleaseGuard(store);
 	guard.block(offer('2.0.0'), 'ROLLED_BACK');
+	t.notThrows(() => guard.check(offer('2.0.0'), '1.0.0'), 'one rollback of unknown cause: one more attempt');
+	guard.block(offer('2.0.0'), 'ROLLED_BACK');
 	t.throws(() => guard.check(offer('2.0.0'), '1.0.0'), { message: /rolled back here before/ });
+	guard.block(offer('2.5.0'), 'SELF_TEST_FAILED');
+	t.throws(() => guard.check(offer('2.5.0'), '1.0.0'), { message: /self test failed here before/ }, 'a failure the agent saw blocks at once');
 	t.throws(() => new ReleaseGuard(store).check({ ...offer('2.0.0'), update: 'other-id' }, '1.0.0'), { message: /before/ }, 'survives a restart; same image under another id');
 	t.notThrows(() => guard.check(offer('2.0.1'), '1.0.0'));
 	for (let i = 0; i < 40; i++) guard.block(offer(`3.0.${i}`), 'VETOED');
