@@ -38,15 +38,21 @@ export interface SimHostOptions {
 	validate?: ImageValidator;
 	/** Power cuts: consulted before every flash erase/write and every store set/delete. */
 	faults?: FaultInjector;
-	/** Device time runs this many times faster than wall time. */
+	/** Device time skips ahead this many times faster through long idle waits. */
 	clockScale?: number;
+	/** Device time at power-on (the device's clock keeps running across restarts). */
+	clockStart?: number;
 	log?: (level: LogLevel, message: string) => void;
+	/** Called (once) when the agent asks for a restart or a stop, after the port call returns. */
+	onPowerRequest?: (request: 'restart' | 'stop') => void;
 }
 
 export interface SimHost {
 	ports: Ports;
 	/** True once the agent asked for a restart. */
 	readonly restartRequested: boolean;
+	/** True once the agent asked the process to stop (an update script said `exit`). */
+	readonly stopRequested: boolean;
 	/** Power off: cancel timers and drop connections. */
 	dispose(): void;
 }
@@ -65,9 +71,15 @@ export function createSimHost(options: SimHostOptions): SimHost {
 	const regions = openFlashFolder(paths.flash, options.faults);
 	const running = options.running ?? runningFromEntry(new Otadata(regions.otadata).read());
 	const ca = fs.readFileSync(paths.ca, 'utf8');
-	const clock = createNodeClock(options.clockScale);
+	const clock = createNodeClock(options.clockScale, options.clockStart);
 	let restartRequested = false;
-	const network = createTlsNetwork({ ca });
+	let stopRequested = false;
+	const request = (what: 'restart' | 'stop') => {
+		if (!options.onPowerRequest) return;
+		// The agent is still inside its port call: tell the device after the call returns.
+		setImmediate(() => options.onPowerRequest?.(what));
+	};
+	const network = createTlsNetwork({ ca, onActivity: (open) => clock.setBusy(open > 0) });
 	const ports: Ports = {
 		network,
 		flash: createOtaFlash(regions, running.slot, running.state, { validate: options.validate }),
@@ -77,7 +89,12 @@ export function createSimHost(options: SimHostOptions): SimHost {
 		system: {
 			version: () => options.version,
 			restart: () => {
+				if (!restartRequested) request('restart');
 				restartRequested = true;
+			},
+			stop: () => {
+				if (!stopRequested) request('stop');
+				stopRequested = true;
 			},
 		},
 		log: options.log ? { log: options.log } : undefined,
@@ -86,6 +103,9 @@ export function createSimHost(options: SimHostOptions): SimHost {
 		ports,
 		get restartRequested() {
 			return restartRequested;
+		},
+		get stopRequested() {
+			return stopRequested;
 		},
 		dispose() {
 			clock.dispose();

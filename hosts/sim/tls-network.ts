@@ -17,6 +17,8 @@ export interface TlsNetworkOptions {
 	highWater?: number;
 	/** Milliseconds allowed for TCP connect plus handshake; default 30 s. */
 	connectTimeout?: number;
+	/** Told how many connections are open whenever one opens or closes. */
+	onActivity?: (open: number) => void;
 }
 
 export interface TlsNetwork extends NetworkPort {
@@ -30,8 +32,11 @@ export function createTlsNetwork(options: TlsNetworkOptions): TlsNetwork {
 	const open = new Set<TlsSocket>();
 	return {
 		connect(socketOptions: SocketOptions): Socket {
-			const socket = new TlsSocket(socketOptions, options.ca, highWater, connectTimeout, () => open.delete(socket));
+			const socket = new TlsSocket(socketOptions, options.ca, highWater, connectTimeout, () => {
+				if (open.delete(socket)) options.onActivity?.(open.size);
+			});
 			open.add(socket);
+			options.onActivity?.(open.size);
 			return socket;
 		},
 		closeAll() {

@@ -2,14 +2,20 @@
 import * as fs from 'node:fs';
 import { initDevice } from '../device/device-folder';
 import { runDeviceOnce } from '../device/run-device';
+import { runDeviceForever } from '../device/run-forever';
+import { durationMs } from '../../modules/schedule/duration';
 import { ENGINES, type Engine } from '../device/agent-handle';
 import { parse, required, integer, props, UsageError } from './args';
 
 export const deviceUsage = `updraft device init --dir DIR --id ID --product P --version V --cloud URL --ca FILE --token T
                     [--prop key=value]... [--slot-size BYTES]
 updraft device run --dir DIR --once [--engine xs|node] [--verbose]
+updraft device run --dir DIR [--for DURATION] [--clock-scale N] [--engine xs|node] [--verbose]
   run --once: one full cycle (check in, download, verify, switch, restart) and one JSON line
   {id, before, after, update, outcome, reason}. Exit code 0 unless the cycle failed.
+  Without --once the device keeps running on its own timetable (update.period, schedule, jitter,
+  apply) until --for (wall time, e.g. 30s) passes or SIGINT; --clock-scale runs device time N
+  times faster. It prints one JSON line per outcome.
   --engine: xs (default) runs the agent on the XS engine, as on the device; node runs it in Node.`;
 
 export async function deviceCommand(argv: string[]): Promise<number> {
@@ -30,14 +36,40 @@ export async function deviceCommand(argv: string[]): Promise<number> {
 		return 0;
 	}
 	if (verb === 'run') {
-		const values = parse(rest, { dir: { type: 'string' }, once: { type: 'boolean' }, verbose: { type: 'boolean' }, engine: { type: 'string' } });
+		const values = parse(rest, {
+			dir: { type: 'string' }, once: { type: 'boolean' }, verbose: { type: 'boolean' }, engine: { type: 'string' },
+			for: { type: 'string' }, 'clock-scale': { type: 'string' },
+		});
 		required(values, 'dir');
 		const engine = (values.engine ?? 'xs') as Engine;
 		if (!ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}: "${values.engine}"`);
-		if (!values.once) throw new UsageError('device run needs --once (one check-in cycle)');
+		const log = values.verbose ? (level: string, message: string) => process.stderr.write(`[${level}] ${message}\n`) : undefined;
+		if (!values.once) {
+			const scale = values['clock-scale'] === undefined ? 1 : Number(values['clock-scale']);
+			if (!(scale > 0)) throw new UsageError(`--clock-scale must be a positive number: "${values['clock-scale']}"`);
+			let wall: number | undefined;
+			if (values.for !== undefined) {
+				try {
+					wall = durationMs(values.for, '--for');
+				} catch (error) {
+					throw new UsageError((error as Error).message);
+				}
+			}
+			const until = new Promise<void>((resolve) => {
+				if (wall !== undefined && wall !== Infinity) setTimeout(resolve, wall).unref();
+				process.once('SIGINT', () => resolve());
+				process.once('SIGTERM', () => resolve());
+			});
+			const summary = await runDeviceForever(values.dir!, {
+				engine, clockScale: scale, until, log,
+				onOutcome: (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+			});
+			process.stdout.write(`${JSON.stringify({ boots: summary.boots, version: summary.version, outcomes: summary.outcomes.length })}\n`);
+			return 0;
+		}
 		const result = await runDeviceOnce(values.dir!, {
 			engine,
-			log: values.verbose ? (level, message) => process.stderr.write(`[${level}] ${message}\n`) : undefined,
+			log,
 		});
 		process.stdout.write(`${JSON.stringify(result)}\n`);
 		return result.outcome === 'failed' || result.outcome === 'rejected' ? 1 : 0;

@@ -23,8 +23,12 @@ export interface RunOptions {
 	onAgent?: (agent: AgentHandle) => void;
 	/** Power cuts: seen by the bootloader, the flash and the store. */
 	faults?: FaultInjector;
-	/** Device time runs this many times faster than wall time. */
+	/** Device time skips ahead this many times faster through long idle waits. */
 	clockScale?: number;
+	/** Device time at power-on; runs carry their clock over restarts. */
+	clockStart?: number;
+	/** Told when the agent asks for a restart or a stop. */
+	onPowerRequest?: (request: 'restart' | 'stop') => void;
 }
 
 /** A powered-on device: its firmware, host ports and running agent. */
@@ -81,7 +85,9 @@ export async function powerOn(dir: string, options: RunOptions = {}): Promise<Se
 		validate: deviceImageValidator(firmware.product),
 		faults: options.faults,
 		clockScale: options.clockScale,
+		clockStart: options.clockStart,
 		log: options.log,
+		onPowerRequest: options.onPowerRequest,
 	});
 	const config = agentConfig(files);
 	try {
@@ -116,7 +122,7 @@ export async function surviving<T>(step: () => Promise<T>): Promise<T | CycleRes
 const crashed = (r: CycleResult | undefined) => r?.reason === Reason.AGENT_CRASHED;
 
 /** Power on, restarting while the firmware crashes at boot (the bootloader then rolls back). */
-async function powerOnSurviving(dir: string, options: RunOptions, counter: { restarts: number }): Promise<Session> {
+export async function powerOnSurviving(dir: string, options: RunOptions, counter: { restarts: number }): Promise<Session> {
 	for (;;) {
 		try {
 			return await powerOn(dir, options);

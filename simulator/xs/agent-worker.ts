@@ -5,9 +5,13 @@
  * keeps the agent waiting until the host delivers `eventDone`.
  */
 import { UpdraftAgent } from '../../modules/agent';
+import { Scheduler } from '../../modules/scheduler';
+import type { ClockPort } from '../../modules/ports';
 import { serve, toHost } from './worker-bridge';
 
 let agent: UpdraftAgent | undefined;
+let scheduler: Scheduler | undefined;
+let clock: ClockPort;
 let nextEvent = 1;
 const pendingEvents = new Map<number, (results: unknown) => void>();
 
@@ -32,10 +36,16 @@ const forwarders = new Map<number, (arg: unknown) => unknown>();
 serve({
 	start(ports, config) {
 		agent = new UpdraftAgent(ports, config);
+		clock = ports.clock;
 	},
 	entries: {
 		boot: () => started().boot(),
 		check: () => started().check(),
+		start: async () => {
+			scheduler ??= new Scheduler(started(), clock);
+			return scheduler.start();
+		},
+		stop: async () => scheduler?.stop(),
 	},
 	handle(message) {
 		if (message.t === 'watch') {

@@ -59,6 +59,10 @@ export async function startXsAgent(ports: Ports, config: AgentConfig, options: O
 		},
 		boot: () => program.invoke('boot') as Promise<CycleResult | undefined>,
 		check: () => program.invoke('check') as Promise<CycleResult>,
+		start: () => program.invoke('start') as Promise<boolean>,
+		stop: async () => {
+			await program.invoke('stop');
+		},
 		stats: program.stats,
 		measureHeap: program.measureHeap,
 		drained: program.drained,
