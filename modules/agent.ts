@@ -26,6 +26,7 @@ import { Downloader, clearJournal, readJournal } from './download';
 import { ReleaseGuard } from './release-guard';
 import { ReportQueue } from './report-queue';
 import { verdictOf } from './verdict';
+import { checkImage, trustedKeys, verifyManifest, type ReleaseManifest, type TrustedKey } from './release-manifest';
 import { matches, nextMatch } from './schedule/cron';
 import { seededRandom } from './random';
 import { toHex } from './bytes';
@@ -52,6 +53,12 @@ export interface CycleResult {
 
 const LAST_CHECK_KEY = 'lastCheck';
 
+/** Failures that are the device refusing the release (outcome 'rejected'), not faults. */
+const REJECTIONS: ReadonlySet<string> = new Set([
+	Reason.INTEGRITY_CHECK_FAILURE, Reason.VETOED, Reason.SIGNATURE_MISSING, Reason.SIGNATURE_UNKNOWN_KEY, Reason.SIGNATURE_INVALID,
+	Reason.MANIFEST_TAMPERED, Reason.MANIFEST_EXPIRED, Reason.MANIFEST_MISMATCH, Reason.IMAGE_TAMPERED,
+]);
+
 export class UpdraftAgent {
 	#ports: Ports;
 	#settings: AgentSettings;
@@ -61,6 +68,7 @@ export class UpdraftAgent {
 	#downloader: Downloader;
 	#guard: ReleaseGuard;
 	#reports: ReportQueue;
+	#keys: TrustedKey[];
 	#busy = false;
 	#trialDecision: ((ok: boolean, reason?: string) => void) | undefined;
 
@@ -74,6 +82,7 @@ export class UpdraftAgent {
 		this.#downloader = new Downloader(ports, this.#settings, this.#api, this.#events);
 		this.#guard = new ReleaseGuard(ports.store);
 		this.#reports = new ReportQueue(ports.store);
+		this.#keys = trustedKeys(ports.digest, this.#settings.keys);
 		this.random = random;
 	}
 
@@ -227,10 +236,20 @@ export class UpdraftAgent {
 				// Refusals decided here are not news to the cloud: no report, no retry storm.
 				return fail((error as UpdateError).reason, (error as Error).message, offer, true);
 			}
+			// Who made this release, checked before anything is erased.
+			const manifest = this.#verifySigned(offer);
 			this.#enter('downloading', { offer });
 			const image = await this.#downloader.download(offer);
 			try {
 				this.#enter('verifying');
+				if (manifest) {
+					try {
+						checkImage(manifest, image.size, image.digest);
+					} catch (error) {
+						clearJournal(this.#ports);
+						throw error;
+					}
+				}
 				if (image.digest !== offer.checksum) {
 					clearJournal(this.#ports);
 					throw new UpdateError(Reason.INTEGRITY_CHECK_FAILURE, `image SHA-256 ${image.digest} does not match the release checksum ${offer.checksum}`);
@@ -241,6 +260,24 @@ export class UpdraftAgent {
 			}
 			return this.#decide(offer, image.size, image.writer.label);
 		}, () => offer);
+	}
+
+	/** The signed manifest of `offer` when it has one the device can check; throws on any doubt. */
+	#verifySigned(offer: ReleaseOffer): ReleaseManifest | undefined {
+		const required = this.#settings.signatures === 'required';
+		if (!offer.signed) {
+			if (required) throw new UpdateError(Reason.SIGNATURE_MISSING, `release ${offer.update} (${offer.version}) is not signed, and this device takes signed releases only`);
+			return undefined;
+		}
+		// 'optional' without trusted keys: a plain Ioto cloud's answer; nothing to check it against.
+		if (!required && this.#keys.length === 0) return undefined;
+		return verifyManifest(offer, offer.signed, {
+			keys: this.#keys,
+			threshold: this.#settings.threshold,
+			signature: this.#ports.signature,
+			product: String(this.#settings.device.product ?? ''),
+			now: this.#ports.clock.now(),
+		});
 	}
 
 	/**
@@ -412,7 +449,7 @@ export class UpdraftAgent {
 		} catch (error) {
 			const offer = offerNow() ?? known;
 			const e = error instanceof UpdateError ? error : new UpdateError(Reason.BAD_RESPONSE, describe(error));
-			const rejected = e.reason === Reason.INTEGRITY_CHECK_FAILURE || e.reason === Reason.VETOED;
+			const rejected = REJECTIONS.has(e.reason);
 			const result = fail(e.reason, e.message, offer, rejected);
 			if (this.#machine.state !== 'idle' && this.#machine.state !== 'ready') this.#enter('idle');
 			if (offer && e.reason !== Reason.CHECKIN_REFUSED) {

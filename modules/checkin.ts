@@ -26,6 +26,8 @@ export interface ReleaseOffer {
 	size?: number;
 	/** The cloud marks an older release as a permitted downgrade (a fleet-wide rollback). */
 	downgrade?: boolean;
+	/** The release manifest as signed at publication, and its signatures (release-manifest.ts). */
+	signed?: { manifest: string; signatures: { keyid: string; sig: string }[] };
 }
 
 export type CheckinAnswer = { kind: 'none'; message?: string } | { kind: 'offer'; offer: ReleaseOffer };
@@ -81,5 +83,12 @@ export function parseCheckinAnswer(answer: unknown): CheckinAnswer {
 		offer.size = a.size;
 	}
 	if (a.downgrade === true) offer.downgrade = true;
+	if (a.manifest !== undefined || a.signatures !== undefined) {
+		if (typeof a.manifest !== 'string' || !Array.isArray(a.signatures)
+			|| !a.signatures.every((s) => s && typeof s === 'object' && typeof (s as { keyid?: unknown }).keyid === 'string' && typeof (s as { sig?: unknown }).sig === 'string')) {
+			throw new CheckinError('check-in answer: manifest must be a string and signatures a list of {keyid, sig}');
+		}
+		offer.signed = { manifest: a.manifest, signatures: (a.signatures as { keyid: string; sig: string }[]).map(({ keyid, sig }) => ({ keyid, sig })) };
+	}
 	return { kind: 'offer', offer };
 }

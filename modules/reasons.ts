@@ -37,6 +37,20 @@ export const Reason = {
 	INTERRUPTED: 'INTERRUPTED',
 	/** The agent crashed (an exception escaped, memory ran out) and the device reset. */
 	AGENT_CRASHED: 'AGENT_CRASHED',
+	/** Signatures are required and the release has none. */
+	SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+	/** No signature of the release is by a key this device trusts. */
+	SIGNATURE_UNKNOWN_KEY: 'SIGNATURE_UNKNOWN_KEY',
+	/** Signatures by trusted keys do not verify, or too few do (altered manifest or signature). */
+	SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+	/** The signed manifest is malformed, or the cloud's answer disagrees with it. */
+	MANIFEST_TAMPERED: 'MANIFEST_TAMPERED',
+	/** The signed manifest's expiry has passed (a frozen or replayed release). */
+	MANIFEST_EXPIRED: 'MANIFEST_EXPIRED',
+	/** The signed manifest is for another product or version (mix-and-match). */
+	MANIFEST_MISMATCH: 'MANIFEST_MISMATCH',
+	/** The downloaded image's size or hash differs from the signed manifest. */
+	IMAGE_TAMPERED: 'IMAGE_TAMPERED',
 	/** The agent's configuration is missing or wrong. */
 	CONFIG_ERROR: 'CONFIG_ERROR',
 } as const;

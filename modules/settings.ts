@@ -32,6 +32,12 @@ export interface AgentConfig {
 		confirmDeadline?: string | number;
 		/** Attempts per cycle for the check-in and for the download; backoff bounds. */
 		retry?: { attempts?: number; base?: string | number; cap?: string | number };
+		/** 'required' (default): only signed releases; 'optional': unsigned ones too (a plain Ioto cloud). */
+		signatures?: 'required' | 'optional';
+		/** Trusted release-signing public keys: base64 of the raw 65-byte P-256 point each. */
+		keys?: string[];
+		/** Valid signatures by distinct trusted keys a release needs. Default 1. */
+		threshold?: number;
 	};
 	/** ioto.json5 `timeouts` (api, download) plus connect-to-first-byte and idle limits. */
 	timeouts?: { api?: string | number; download?: string | number; idle?: string | number };
@@ -52,6 +58,9 @@ export interface AgentSettings {
 	confirmDeadline: number;
 	attempts: number;
 	backoff: BackoffOptions;
+	signatures: 'required' | 'optional';
+	keys: string[];
+	threshold: number;
 	timeouts: { api: number; download: number; idle: number };
 }
 
@@ -91,6 +100,15 @@ export function readSettings(config: AgentConfig): AgentSettings {
 	const throttle = update.throttle ?? 0;
 	if (typeof throttle !== 'number' || !(throttle >= 0)) throw fault('update.throttle must be a number of milliseconds');
 	if (update.confirm !== undefined && update.confirm !== 'auto' && update.confirm !== 'app') throw fault('update.confirm must be "auto" or "app"');
+	const signatures = update.signatures ?? 'required';
+	if (signatures !== 'required' && signatures !== 'optional') throw fault('update.signatures must be "required" or "optional"');
+	const keys = update.keys ?? [];
+	if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw fault('update.keys must be a list of base64 public keys');
+	const threshold = update.threshold ?? 1;
+	if (!Number.isInteger(threshold) || threshold < 1 || threshold > Math.max(1, keys.length)) {
+		throw fault(`update.threshold must be an integer from 1 to the number of update.keys (${keys.length})`);
+	}
+	if (signatures === 'required' && keys.length === 0) throw fault('update.signatures is "required" but update.keys lists no trusted key');
 	const attempts = update.retry?.attempts ?? 5;
 	if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw fault('update.retry.attempts must be an integer from 1 to 100');
 	return {
@@ -107,6 +125,9 @@ export function readSettings(config: AgentConfig): AgentSettings {
 		confirm: update.confirm ?? 'auto',
 		confirmDeadline: duration(update.confirmDeadline, 120_000, 'update.confirmDeadline'),
 		attempts,
+		signatures,
+		keys,
+		threshold,
 		backoff: { base: duration(update.retry?.base, 1000, 'update.retry.base'), cap: duration(update.retry?.cap, 300_000, 'update.retry.cap') },
 		timeouts: {
 			api: duration(timeouts.api, 30_000, 'timeouts.api'),

@@ -21,6 +21,7 @@ import type { ImageValidator } from './flash/bootloader';
 import type { SlotIndex } from './flash/layout';
 import type { FaultInjector } from './flash/faults';
 import { nodeDigest } from './node-digest';
+import { nodeSignature } from './node-signature';
 import { createFileStore } from './file-store';
 import { createNodeClock } from './node-clock';
 
@@ -84,6 +85,7 @@ export function createSimHost(options: SimHostOptions): SimHost {
 		network,
 		flash: createOtaFlash(regions, running.slot, running.state, { validate: options.validate }),
 		digest: nodeDigest,
+		signature: nodeSignature,
 		store: createFileStore(paths.store, options.faults),
 		clock,
 		system: {

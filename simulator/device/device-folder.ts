@@ -27,6 +27,8 @@ export interface InitDeviceOptions {
 	props?: Record<string, unknown>;
 	/** Bytes per flash slot, rounded up to whole 4 KiB sectors as a partition table has them; default 16 MiB. */
 	slotSize?: number;
+	/** Release-signing public keys the device trusts (base64 raw P-256); none: signatures optional. */
+	trustedKeys?: string[];
 	/** Size of the factory image; default 64 KiB. */
 	imageSize?: number;
 }
@@ -49,7 +51,12 @@ export function initDevice(options: InitDeviceOptions): void {
 	writeFileAtomic(`${paths.config}/ioto.json5`, json5({
 		version: options.version,
 		services: { update: true },
-		update: { enable: true, period: '24 hrs', schedule: 'anytime', jitter: 0, throttle: 0, apply: 'anytime' },
+		update: {
+			enable: true, period: '24 hrs', schedule: 'anytime', jitter: 0, throttle: 0, apply: 'anytime',
+			// Signed releases only when the device is given keys to trust; otherwise it talks to the
+			// cloud as a plain Ioto device would.
+			...(options.trustedKeys?.length ? { signatures: 'required', keys: options.trustedKeys } : { signatures: 'optional' }),
+		},
 		timeouts: { api: '30 secs', download: '4 hrs' },
 	}));
 	const reserved = new Set(['id', 'product', 'version', 'iotoVersion']);
