@@ -5,13 +5,17 @@ import { releaseCommand, releaseUsage } from './release-command';
 import { deviceCommand, deviceUsage } from './device-command';
 import { imageCommand, imageUsage } from './image-command';
 import { demoCommand, demoUsage } from './demo';
+import { keysCommand, keysUsage } from './keys-command';
+import { faultsCommand, faultsUsage } from './faults-command';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
 	cloud: { run: cloudCommand, usage: cloudUsage },
 	release: { run: releaseCommand, usage: releaseUsage },
 	device: { run: deviceCommand, usage: deviceUsage },
 	image: { run: imageCommand, usage: imageUsage },
+	keys: { run: keysCommand, usage: keysUsage },
 	demo: { run: demoCommand, usage: demoUsage },
+	faults: { run: faultsCommand, usage: faultsUsage },
 };
 
 const usage = () => `usage:\n${Object.values(commands).map((c) => c.usage).join('\n\n')}\n`;
