@@ -21,6 +21,7 @@ import type { ImageValidator } from './flash/bootloader';
 import type { SlotIndex } from './flash/layout';
 import type { FaultInjector } from './flash/faults';
 import { nodeDigest } from './node-digest';
+import { createScriptFlash } from './script-flash';
 import { nodeSignature } from './node-signature';
 import { createFileStore } from './file-store';
 import { createNodeClock } from './node-clock';
@@ -37,6 +38,8 @@ export interface SimHostOptions {
 	running?: { slot: SlotIndex; state: RunningState };
 	/** Image check for flash.rollback(); without it rollback() throws. */
 	validate?: ImageValidator;
+	/** A Unix-like device: images go to `download` and are installed by running `script`. */
+	script?: { script: string; download: string };
 	/** Power cuts: consulted before every flash erase/write and every store set/delete. */
 	faults?: FaultInjector;
 	/** Device time skips ahead this many times faster through long idle waits. */
@@ -69,8 +72,9 @@ export const devicePaths = (dir: string) => ({
 export function createSimHost(options: SimHostOptions): SimHost {
 	const paths = devicePaths(options.dir);
 	fs.mkdirSync(paths.state, { recursive: true });
-	const regions = openFlashFolder(paths.flash, options.faults);
-	const running = options.running ?? runningFromEntry(new Otadata(regions.otadata).read());
+	const flash = options.script
+		? createScriptFlash({ imagePath: options.script.download, script: options.script.script, maxSize: 256 * 1024 * 1024 })
+		: otaFlash(paths.flash, options);
 	const ca = fs.readFileSync(paths.ca, 'utf8');
 	const clock = createNodeClock(options.clockScale, options.clockStart);
 	let restartRequested = false;
@@ -83,7 +87,7 @@ export function createSimHost(options: SimHostOptions): SimHost {
 	const network = createTlsNetwork({ ca, onActivity: (open) => clock.setBusy(open > 0) });
 	const ports: Ports = {
 		network,
-		flash: createOtaFlash(regions, running.slot, running.state, { validate: options.validate }),
+		flash,
 		digest: nodeDigest,
 		signature: nodeSignature,
 		store: createFileStore(paths.store, options.faults),
@@ -114,4 +118,10 @@ export function createSimHost(options: SimHostOptions): SimHost {
 			network.closeAll();
 		},
 	};
+}
+
+function otaFlash(dir: string, options: SimHostOptions) {
+	const regions = openFlashFolder(dir, options.faults);
+	const running = options.running ?? runningFromEntry(new Otadata(regions.otadata).read());
+	return createOtaFlash(regions, running.slot, running.state, { validate: options.validate });
 }

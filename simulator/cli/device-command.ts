@@ -1,6 +1,6 @@
 /* `updraft device ...`: create a simulated device and run its agent. */
 import * as fs from 'node:fs';
-import { initDevice } from '../device/device-folder';
+import { initDevice, type DeviceKind } from '../device/device-folder';
 import { runDeviceOnce } from '../device/run-device';
 import { runDeviceForever } from '../device/run-forever';
 import { durationMs } from '../../modules/schedule/duration';
@@ -8,9 +8,12 @@ import { ENGINES, type Engine } from '../device/agent-handle';
 import { parse, required, integer, props, UsageError } from './args';
 
 export const deviceUsage = `updraft device init --dir DIR --id ID --product P --version V --cloud URL --ca FILE --token T
-                    [--prop key=value]... [--slot-size BYTES]
+                    [--prop key=value]... [--slot-size BYTES] [--kind ota|script] [--trust PUBKEY_FILE]...
 updraft device run --dir DIR --once [--engine xs|node] [--verbose]
 updraft device run --dir DIR [--for DURATION] [--clock-scale N] [--engine xs|node] [--verbose]
+  --kind script: a Unix-like device that installs through scripts/update (Ioto's way) instead of
+  A/B slots. --trust: a release-signing public key (from updraft keys create); with one or more,
+  the device takes signed releases only.
   run --once: one full cycle (check in, download, verify, switch, restart) and one JSON line
   {id, before, after, update, outcome, reason}. Exit code 0 unless the cycle failed.
   Without --once the device keeps running on its own timetable (update.period, schedule, jitter,
@@ -25,12 +28,16 @@ export async function deviceCommand(argv: string[]): Promise<number> {
 			dir: { type: 'string' }, id: { type: 'string' }, product: { type: 'string' }, version: { type: 'string' },
 			cloud: { type: 'string' }, ca: { type: 'string' }, token: { type: 'string' },
 			prop: { type: 'string', multiple: true }, 'slot-size': { type: 'string' },
+			kind: { type: 'string' }, trust: { type: 'string', multiple: true },
 		});
+		const kind = (values.kind ?? 'ota') as DeviceKind;
+		if (kind !== 'ota' && kind !== 'script') throw new UsageError(`--kind must be ota or script: "${values.kind}"`);
+		const trustedKeys = (values.trust ?? []).map((file) => fs.readFileSync(file, 'utf8').trim());
 		required(values, 'dir', 'id', 'product', 'version', 'cloud', 'ca', 'token');
 		initDevice({
 			dir: values.dir!, id: values.id!, product: values.product!, version: values.version!,
 			cloud: values.cloud!, caPem: fs.readFileSync(values.ca!, 'utf8'), token: values.token!,
-			props: props(values.prop), slotSize: integer(values['slot-size'], 'slot-size', 1024),
+			props: props(values.prop), slotSize: integer(values['slot-size'], 'slot-size', 1024), kind, trustedKeys,
 		});
 		process.stdout.write(`${JSON.stringify({ dir: values.dir, id: values.id, version: values.version })}\n`);
 		return 0;

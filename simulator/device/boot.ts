@@ -14,6 +14,7 @@ import type { SlotIndex } from '../../hosts/sim/flash/layout';
 import type { FaultInjector } from '../../hosts/sim/flash/faults';
 import type { RunningState } from '../../modules/ports';
 import { writeFileAtomic } from '../../hosts/sim/atomic-file';
+import { scriptDevicePaths } from './device-folder';
 import { validateImage, type ImageHeader, type FirmwareBehaviour } from '../image';
 
 export { BootError };
@@ -49,6 +50,7 @@ export function deviceProduct(dir: string): string | undefined {
  */
 export function bootDevice(dir: string, faults?: FaultInjector): BootedFirmware {
 	const paths = devicePaths(dir);
+	if (isScriptDevice(dir)) return startScriptDevice(dir);
 	let regions;
 	try {
 		regions = openFlashFolder(paths.flash, faults);
@@ -58,11 +60,35 @@ export function bootDevice(dir: string, faults?: FaultInjector): BootedFirmware 
 	const booted = boot(regions, deviceImageValidator(deviceProduct(dir)));
 	const { product, version } = booted.image;
 	const behaviour = (booted.image.behaviour ?? 'normal') as FirmwareBehaviour;
-	// The running firmware carries its own ioto.json5 version; keep the file in step with it.
-	const ioto = path.join(paths.config, 'ioto.json5');
-	const config = JSON5.parse(fs.readFileSync(ioto, 'utf8')) as Record<string, unknown>;
-	if (config.version !== version) {
-		writeFileAtomic(ioto, `${JSON5.stringify({ ...config, version }, null, 4)}\n`);
-	}
+	syncIotoVersion(dir, version);
 	return { product, version, behaviour, slot: booted.slot, state: booted.state, rolledBack: booted.rolledBack };
+}
+
+/** A device whose ioto.json5 names an update script installs that way (Ioto on Unix-like systems). */
+export function isScriptDevice(dir: string): boolean {
+	const ioto = JSON5.parse(fs.readFileSync(path.join(devicePaths(dir).config, 'ioto.json5'), 'utf8')) as { scripts?: { update?: unknown } };
+	return typeof ioto.scripts?.update === 'string';
+}
+
+/** Start a script-installed device: it runs firmware/current.bin, whatever its installer put there. */
+function startScriptDevice(dir: string): BootedFirmware {
+	const file = scriptDevicePaths(dir).firmware;
+	let bytes: Buffer;
+	try {
+		bytes = fs.readFileSync(file);
+	} catch (error) {
+		throw new BootError(`no firmware to start: ${(error as Error).message}`);
+	}
+	const image = validateImage((offset, length) => bytes.subarray(offset, offset + length), bytes.length);
+	const product = deviceProduct(dir);
+	if (!image || (product !== undefined && image.product !== product)) throw new BootError(`${file} holds no valid firmware for this device`);
+	syncIotoVersion(dir, image.version);
+	return { product: image.product, version: image.version, behaviour: image.behaviour ?? 'normal', slot: 0, state: 'confirmed', rolledBack: false };
+}
+
+/** The running firmware carries its own ioto.json5 version; keep the file in step with it. */
+function syncIotoVersion(dir: string, version: string): void {
+	const ioto = path.join(devicePaths(dir).config, 'ioto.json5');
+	const config = JSON5.parse(fs.readFileSync(ioto, 'utf8')) as Record<string, unknown>;
+	if (config.version !== version) writeFileAtomic(ioto, `${JSON5.stringify({ ...config, version }, null, 4)}\n`);
 }

@@ -13,7 +13,8 @@ import { readDeviceFiles, agentConfig, type DeviceFiles } from '../../hosts/sim/
 import type { FaultInjector } from '../../hosts/sim/flash/faults';
 import { startXsAgent, XsCrashError } from '../xs/xs-agent';
 import { nodeAgent, type AgentHandle, type Engine } from './agent-handle';
-import { bootDevice, deviceImageValidator, type BootedFirmware } from './boot';
+import { bootDevice, deviceImageValidator, isScriptDevice, type BootedFirmware } from './boot';
+import { scriptDevicePaths } from './device-folder';
 
 export interface RunOptions {
 	/** Which engine runs the agent; default 'xs', the engine of the device. */
@@ -88,6 +89,7 @@ export async function powerOn(dir: string, options: RunOptions = {}): Promise<Se
 		clockStart: options.clockStart,
 		log: options.log,
 		onPowerRequest: options.onPowerRequest,
+		script: isScriptDevice(dir) ? { script: scriptDevicePaths(dir).script, download: scriptDevicePaths(dir).download } : undefined,
 	});
 	const config = agentConfig(files);
 	try {

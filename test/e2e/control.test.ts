@@ -2,6 +2,8 @@
  * The application's and the operator's say: veto, defer and apply later, downgrade protection.
  */
 import test from 'ava';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runDeviceOnce } from '../../simulator/device/run-device';
 import { ReleaseGuard } from '../../modules/release-guard';
 import { memoryStore } from '../helpers/memory-ports';
@@ -46,4 +48,26 @@ test.serial('[xs] each watcher\'s own verdict reaches the agent inside XS', asyn
 		},
 	});
 	t.like(result, { after: '1.0.0', outcome: 'rejected', reason: 'VETOED', message: 'maintenance window' });
+});
+
+for (const engine of ['node', 'xs'] as const) {
+	test.serial(`[${engine}] a Unix-like device installs through scripts/update and restarts into the new version`, async (t) => {
+		const w = await world(t);
+		const release = await w.publish('1.1.0');
+		const dir = w.device('1.0.0', undefined, undefined, 'script');
+		const result = await runDeviceOnce(dir, { engine });
+		t.like(result, { before: '1.0.0', after: '1.1.0', outcome: 'updated', update: release.id });
+		t.false(fs.existsSync(path.join(dir, 'state', 'update.bin')), 'the downloaded file is removed after installation');
+		t.like(w.reports().at(-1), { success: true, version: '1.1.0' });
+	});
+}
+
+test.serial('[node] a failing update script changes nothing', async (t) => {
+	const w = await world(t);
+	await w.publish('1.1.0');
+	const dir = w.device('1.0.0', undefined, undefined, 'script');
+	fs.writeFileSync(path.join(dir, 'scripts', 'update'), '#!/bin/sh\necho "disk full" >&2\nexit 3\n', { mode: 0o755 });
+	const result = await runDeviceOnce(dir, { engine: 'node' });
+	t.like(result, { before: '1.0.0', after: '1.0.0', outcome: 'failed', reason: 'FLASH_ERROR' });
+	t.regex(result.message ?? '', /exit 3.*disk full/);
 });

@@ -9,7 +9,7 @@ import JSON5 from 'json5';
 import { startCloud } from '../../simulator/cloud/server';
 import { createRelease } from '../../simulator/cloud/admin-client';
 import { makeImage, type FirmwareBehaviour } from '../../simulator/image';
-import { initDevice } from '../../simulator/device/device-folder';
+import { initDevice, type DeviceKind } from '../../simulator/device/device-folder';
 import { devicePaths } from '../../hosts/sim/host';
 
 export const product = 'e2e-sensor';
@@ -37,9 +37,9 @@ export async function world(t: { teardown(fn: () => unknown): void }) {
 			createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version, image: makeImage({ product, version }, size) }),
 		publishImage: (version: string, behaviour: FirmwareBehaviour) =>
 			createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version, image: makeImage({ product, version, behaviour }, 100_000) }),
-		device(version: string, caPem = cloud.caPem, slotSize?: number) {
+		device(version: string, caPem = cloud.caPem, slotSize?: number, kind?: DeviceKind) {
 			const dir = path.join(root, `device-${++n}`);
-			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' }, slotSize });
+			initDevice({ dir, id: `dev-${n}`, product, version, cloud: cloud.url, caPem, token: cloud.fleetToken, props: { model: 'e2e' }, slotSize, kind });
 			return dir;
 		},
 		reports() {
