@@ -124,7 +124,16 @@ test.serial('[xs] an agent that dies mid-download is treated as a crash: the dev
 	});
 	t.like(crashed, { before: '1.0.0', after: '1.0.0', outcome: 'failed', reason: 'INTERRUPTED' });
 	t.is(readBootState(devicePaths(dir).flash).nextSlot, 0);
-	const again = await runDeviceOnce(dir, { engine: 'xs' });
+	const journal = JSON.parse(JSON.parse(fs.readFileSync(devicePaths(dir).store, 'utf8')).journal);
+	t.true(journal.written > 1_000_000, 'the journal kept what was written');
+	let first: number | undefined;
+	const again = await runDeviceOnce(dir, {
+		engine: 'xs',
+		onAgent: (agent) => agent.watch('update:progress', (p: { received: number }) => (first ??= p.received)),
+	});
 	t.like(again, { before: '1.0.0', after: '1.1.0', outcome: 'updated', update: release.id });
+	// Resumed at the last erase unit below what the journal recorded: at most one chunk again.
+	const kept = Math.floor(journal.written / 4096) * 4096;
+	t.true(first !== undefined && first > kept && first <= kept + 4096, `resumed at ${kept}, first progress at ${first}`);
 });
 
