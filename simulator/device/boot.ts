@@ -66,7 +66,9 @@ export function bootDevice(dir: string, faults?: FaultInjector): BootedFirmware 
 
 /** A device whose ioto.json5 names an update script installs that way (Ioto on Unix-like systems). */
 export function isScriptDevice(dir: string): boolean {
-	const ioto = JSON5.parse(fs.readFileSync(path.join(devicePaths(dir).config, 'ioto.json5'), 'utf8')) as { scripts?: { update?: unknown } };
+	const file = path.join(devicePaths(dir).config, 'ioto.json5');
+	if (!fs.existsSync(file)) return false;
+	const ioto = JSON5.parse(fs.readFileSync(file, 'utf8')) as { scripts?: { update?: unknown } };
 	return typeof ioto.scripts?.update === 'string';
 }
 

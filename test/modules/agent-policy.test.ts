@@ -8,10 +8,15 @@ import type { ReleaseOffer } from '../../modules/checkin';
 import type { UpdateError } from '../../modules/reasons';
 import { memoryStore } from '../helpers/memory-ports';
 
+// A key to trust: signed releases are the default, and need one.
+const key = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64');
 const base = { provision: { api: 'https://cloud.example/', token: 't' }, device: { id: 'd1', product: 'p' } };
+const withUpdate = (update: Record<string, unknown>) => ({ ...base, update: { keys: [key], ...update } });
 
 test('settings: Ioto defaults', (t) => {
-	const s = readSettings(base);
+	const s = readSettings(withUpdate({}));
+	t.is(s.signatures, 'required');
+	t.is(s.threshold, 1);
 	t.is(s.provision.api, 'https://cloud.example');
 	t.is(s.period, 86_400_000);
 	t.is(s.chunkSize, 4096);
@@ -23,7 +28,7 @@ test('settings: Ioto defaults', (t) => {
 });
 
 test('settings: Ioto keys as written in ioto.json5', (t) => {
-	const s = readSettings({ ...base, update: { period: '6 hrs', jitter: '1 hr', schedule: 'night', apply: '* 0 * * *', throttle: 9000, chunkSize: 1024 }, timeouts: { api: '5 secs', download: 600 } });
+	const s = readSettings({ ...withUpdate({ period: '6 hrs', jitter: '1 hr', schedule: 'night', apply: '* 0 * * *', throttle: 9000, chunkSize: 1024 }), timeouts: { api: '5 secs', download: 600 } });
 	t.is(s.period, 6 * 3_600_000);
 	t.is(s.jitter, 3_600_000);
 	t.is(s.schedule.text, 'night');
@@ -31,8 +36,9 @@ test('settings: Ioto keys as written in ioto.json5', (t) => {
 	t.is(s.chunkSize, 1024);
 	t.is(s.timeouts.api, 5000);
 	t.is(s.timeouts.download, 600_000);
-	t.false(readSettings({ ...base, services: { update: false } }).scheduled);
-	t.false(readSettings({ ...base, update: { enable: false } }).scheduled);
+	t.false(readSettings({ ...withUpdate({}), services: { update: false } }).scheduled);
+	t.false(readSettings(withUpdate({ enable: false })).scheduled);
+	t.is(readSettings({ ...base, update: { signatures: 'optional' } }).signatures, 'optional', 'a plain Ioto cloud: no keys needed');
 });
 
 // Configurations the agent refuses, and the key each error must name.
@@ -41,12 +47,16 @@ const badConfigs: [unknown, RegExp][] = [
 	[{ ...base, provision: { api: 'http://x', token: 't' } }, /provision\.api/],
 	[{ ...base, provision: { api: 'https://x', token: '' } }, /provision\.token/],
 	[{ ...base, device: null }, /device/],
-	[{ ...base, update: { period: 'soon' } }, /update\.period/],
-	[{ ...base, update: { schedule: '* *' } }, /update\.schedule/],
-	[{ ...base, update: { chunkSize: 100 } }, /chunkSize/],
-	[{ ...base, update: { confirm: 'maybe' } }, /update\.confirm/],
-	[{ ...base, update: { retry: { attempts: 0 } } }, /attempts/],
-	[{ ...base, timeouts: { idle: -3 } }, /timeouts\.idle/],
+	[withUpdate({ period: 'soon' }), /update\.period/],
+	[withUpdate({ schedule: '* *' }), /update\.schedule/],
+	[withUpdate({ chunkSize: 100 }), /chunkSize/],
+	[withUpdate({ confirm: 'maybe' }), /update\.confirm/],
+	[withUpdate({ retry: { attempts: 0 } }), /attempts/],
+	[{ ...withUpdate({}), timeouts: { idle: -3 } }, /timeouts\.idle/],
+	[base, /update\.keys lists no trusted key/],
+	[withUpdate({ signatures: 'sometimes' }), /update\.signatures/],
+	[withUpdate({ threshold: 2 }), /update\.threshold/],
+	[withUpdate({ keys: [42] }), /update\.keys/],
 ];
 for (const [config, message] of badConfigs) {
 	test(`settings refuse a config, naming ${message.source}`, (t) => {

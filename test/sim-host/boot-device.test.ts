@@ -32,7 +32,7 @@ function install(dir: string, bytes: Uint8Array): void {
 
 test('a fresh device boots its factory image from slot 0, confirmed', (t) => {
 	const dir = device(t);
-	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: false });
+	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: false, behaviour: 'normal' });
 });
 
 test('initDevice rounds the slot size up to whole sectors', (t) => {
@@ -43,9 +43,9 @@ test('initDevice rounds the slot size up to whole sectors', (t) => {
 test('a new image boots on trial and ioto.json5 follows the running version; unconfirmed, the next boot rolls back', (t) => {
 	const dir = device(t);
 	install(dir, makeImage({ product: 'sensor', version: '1.1.0' }, 30_000));
-	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.1.0', slot: 1, state: 'trial', rolledBack: false });
+	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.1.0', slot: 1, state: 'trial', rolledBack: false, behaviour: 'normal' });
 	t.is(iotoVersion(dir), '1.1.0');
-	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: true });
+	t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: true, behaviour: 'normal' });
 	t.is(iotoVersion(dir), '1.0.0');
 });
 
@@ -66,7 +66,7 @@ test('a host created after boot runs the slot and state the bootloader left, and
 	const host = createSimHost({ dir, version: firmware.version, running: firmware, validate: validateImage });
 	host.ports.flash.confirm();
 	host.dispose();
-	t.like(bootDevice(dir), { version: '1.1.0', slot: 1, state: 'confirmed', rolledBack: false });
+	t.like(bootDevice(dir), { version: '1.1.0', slot: 1, state: 'confirmed', rolledBack: false, behaviour: 'normal' });
 });
 
 test('the host\'s fault injector sees its flash and store operations', (t) => {
@@ -91,7 +91,7 @@ test('firmware for another product, or a corrupt image, is refused: the other sl
 	for (const [what, bytes] of table) {
 		const dir = device(t);
 		install(dir, bytes);
-		t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: true }, what);
+		t.deepEqual(bootDevice(dir), { product: 'sensor', version: '1.0.0', slot: 0, state: 'confirmed', rolledBack: true, behaviour: 'normal' }, what);
 	}
 });
 
