@@ -1,18 +1,36 @@
-/* `updraft release ...`: publish and list releases through the cloud's admin API. */
+/* `updraft release ...`: publish and manage releases through the cloud's admin API. Prints JSON. */
 import * as fs from 'node:fs';
-import { createRelease, listReleases } from '../cloud/admin-client';
+import {
+	createRelease, deleteRelease, disableRelease, dryRun, enableRelease, getRelease, listReleases, updateRelease,
+} from '../cloud/admin-client';
+import type { ReleaseSettings } from '../cloud/release-fields';
 import { parse, required, UsageError } from './args';
 
-export const releaseUsage = `updraft release create --cloud URL --ca FILE --product P --version V --image FILE
-                       [--description TEXT] [--token ADMIN_TOKEN]
-updraft release list --cloud URL --ca FILE [--product P] [--token ADMIN_TOKEN]
-  The admin token comes from --token or the UPDRAFT_ADMIN_TOKEN environment variable.`;
+export const releaseUsage = `updraft release create --product P --version V --image FILE [--description TEXT] [--policy EXPR]
+                       [--limit N] [--percentage P] [--rate N --period SECONDS] [--disabled]
+updraft release list [--product P]
+updraft release show --id ID
+updraft release update --id ID [--description TEXT] [--policy EXPR] [--limit N|none] [--percentage P|none]
+                       [--rate N|none] [--period SECONDS|none]
+updraft release enable|disable|delete --id ID
+updraft release dry-run (--product P --version V | --id ID) [--policy EXPR]
+  Every command also takes --cloud URL --ca FILE [--token ADMIN_TOKEN]; the admin token comes
+  from --token or the UPDRAFT_ADMIN_TOKEN environment variable. A blank policy means
+  semver(version, "<", newVersion); see docs/policies.md.`;
 
 const common = {
 	cloud: { type: 'string' },
 	ca: { type: 'string' },
 	token: { type: 'string' },
-	product: { type: 'string' },
+} as const;
+
+const limits = {
+	description: { type: 'string' },
+	policy: { type: 'string' },
+	limit: { type: 'string' },
+	percentage: { type: 'string' },
+	rate: { type: 'string' },
+	period: { type: 'string' },
 } as const;
 
 function connection(values: { cloud?: string; ca?: string; token?: string }) {
@@ -22,26 +40,73 @@ function connection(values: { cloud?: string; ca?: string; token?: string }) {
 	return { cloud: values.cloud!, caPem: fs.readFileSync(values.ca!, 'utf8'), token };
 }
 
+/** A number option; "none" clears the limit when `clearable`. The cloud checks the ranges. */
+function number(value: string | undefined, name: string, clearable: boolean): number | null | undefined {
+	if (value === undefined) return undefined;
+	if (clearable && value === 'none') return null;
+	const n = Number(value);
+	if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number${clearable ? ' or none' : ''}: "${value}"`);
+	return n;
+}
+
+function settings(values: Partial<Record<keyof typeof limits, string>>, clearable: boolean): Partial<ReleaseSettings> {
+	const out: Partial<ReleaseSettings> = {};
+	if (values.description !== undefined) out.description = values.description;
+	if (values.policy !== undefined) out.policy = values.policy;
+	for (const name of ['limit', 'percentage', 'rate', 'period'] as const) {
+		const n = number(values[name], name, clearable);
+		if (n !== undefined) out[name] = n;
+	}
+	return out;
+}
+
+function print(value: unknown): number {
+	process.stdout.write(`${JSON.stringify(value)}\n`);
+	return 0;
+}
+
 export async function releaseCommand(argv: string[]): Promise<number> {
 	const [verb, ...rest] = argv;
-	if (verb === 'create') {
-		const values = parse(rest, { ...common, version: { type: 'string' }, image: { type: 'string' }, description: { type: 'string' } });
-		required(values, 'product', 'version', 'image');
-		const release = await createRelease({
-			...connection(values),
-			product: values.product!,
-			version: values.version!,
-			description: values.description,
-			image: fs.readFileSync(values.image!),
-		});
-		process.stdout.write(`${JSON.stringify(release)}\n`);
-		return 0;
+	switch (verb) {
+		case 'create': {
+			const values = parse(rest, { ...common, ...limits, product: { type: 'string' }, version: { type: 'string' }, image: { type: 'string' }, disabled: { type: 'boolean' } });
+			required(values, 'product', 'version', 'image');
+			return print(await createRelease({
+				...connection(values),
+				...settings(values, false),
+				product: values.product!,
+				version: values.version!,
+				enable: values.disabled ? false : undefined,
+				image: fs.readFileSync(values.image!),
+			}));
+		}
+		case 'list': {
+			const values = parse(rest, { ...common, product: { type: 'string' } });
+			return print(await listReleases({ ...connection(values), product: values.product }));
+		}
+		case 'show':
+		case 'enable':
+		case 'disable':
+		case 'delete': {
+			const values = parse(rest, { ...common, id: { type: 'string' } });
+			required(values, 'id');
+			const options = { ...connection(values), id: values.id! };
+			const run = { show: getRelease, enable: enableRelease, disable: disableRelease, delete: deleteRelease }[verb];
+			return print(await run(options));
+		}
+		case 'update': {
+			const values = parse(rest, { ...common, ...limits, id: { type: 'string' } });
+			required(values, 'id');
+			const changes = settings(values, true);
+			if (Object.keys(changes).length === 0) throw new UsageError('update needs something to change (--description, --policy, --limit, ...)');
+			return print(await updateRelease({ ...connection(values), id: values.id!, changes }));
+		}
+		case 'dry-run': {
+			const values = parse(rest, { ...common, id: { type: 'string' }, product: { type: 'string' }, version: { type: 'string' }, policy: { type: 'string' } });
+			if (values.id === undefined) required(values, 'product', 'version');
+			return print(await dryRun({ ...connection(values), release: values.id, product: values.product, version: values.version, policy: values.policy }));
+		}
+		default:
+			throw new UsageError(verb ? `unknown release command "${verb}"` : 'release needs a command');
 	}
-	if (verb === 'list') {
-		const values = parse(rest, common);
-		const releases = await listReleases({ ...connection(values), product: values.product });
-		process.stdout.write(`${JSON.stringify(releases)}\n`);
-		return 0;
-	}
-	throw new UsageError(verb ? `unknown release command "${verb}"` : 'release needs a command');
 }

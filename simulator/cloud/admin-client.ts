@@ -1,10 +1,15 @@
 /*
- * Client of the cloud's release API, for the command line (`updraft release create|list`).
+ * Client of the cloud's admin API, for the command line (`updraft release ...`) and tests.
  * It trusts exactly the CA it is given: the cloud's certificate is self-issued.
  */
 import { request as httpsRequest } from 'node:https';
+import type { ReleaseInfo } from './catalog';
 import { CloudError } from './errors';
-import type { ReleaseInfo } from './release-store';
+import type { ReleaseSettings } from './release-fields';
+import type { DryRunAnswer } from './release-api';
+import type { DeviceRecord, StoredReport } from './store/records';
+
+export type { ReleaseInfo } from './catalog';
 
 export interface AdminConnection {
 	/** Base URL of the cloud, e.g. https://localhost:8443 */
@@ -17,10 +22,9 @@ export interface AdminConnection {
 	timeoutMs?: number;
 }
 
-export interface CreateReleaseOptions extends AdminConnection {
+export interface CreateReleaseOptions extends AdminConnection, Partial<ReleaseSettings> {
 	product: string;
 	version: string;
-	description?: string;
 	image: Uint8Array;
 }
 
@@ -29,9 +33,11 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 export async function createRelease(options: CreateReleaseOptions): Promise<ReleaseInfo> {
 	if (!(options.image instanceof Uint8Array) || options.image.length === 0) throw new Error('image must be non-empty bytes');
 	const query = new URLSearchParams({ product: options.product, version: options.version });
-	if (options.description !== undefined) query.set('description', options.description);
-	const answer = await call(options, 'POST', `/api/releases?${query}`, options.image);
-	return releaseFrom(answer);
+	for (const name of ['description', 'policy', 'enable', 'limit', 'percentage', 'rate', 'period'] as const) {
+		const value = options[name];
+		if (value !== undefined && value !== null) query.set(name, String(value));
+	}
+	return releaseFrom(await call(options, 'POST', `/api/releases?${query}`, options.image));
 }
 
 export async function listReleases(options: AdminConnection & { product?: string }): Promise<ReleaseInfo[]> {
@@ -46,18 +52,60 @@ export async function getRelease(options: AdminConnection & { id: string }): Pro
 	return releaseFrom(await call(options, 'GET', `/api/releases/${encodeURIComponent(options.id)}`));
 }
 
+/** Change some settings of a release (null clears limit, percentage, rate and period). */
+export async function updateRelease(options: AdminConnection & { id: string; changes: Partial<ReleaseSettings> }): Promise<ReleaseInfo> {
+	return releaseFrom(await call(options, 'PATCH', `/api/releases/${encodeURIComponent(options.id)}`, options.changes));
+}
+
+export function enableRelease(options: AdminConnection & { id: string }): Promise<ReleaseInfo> {
+	return updateRelease({ ...options, changes: { enable: true } });
+}
+
+export function disableRelease(options: AdminConnection & { id: string }): Promise<ReleaseInfo> {
+	return updateRelease({ ...options, changes: { enable: false } });
+}
+
+export async function deleteRelease(options: AdminConnection & { id: string }): Promise<{ deleted: string }> {
+	return (await call(options, 'DELETE', `/api/releases/${encodeURIComponent(options.id)}`)) as { deleted: string };
+}
+
+/** Which known devices a policy would match: {product, version, policy} or {release, policy?}. */
+export async function dryRun(options: AdminConnection & { product?: string; version?: string; policy?: string; release?: string }): Promise<DryRunAnswer> {
+	const { product, version, policy, release } = options;
+	return (await call(options, 'POST', '/api/dry-run', { product, version, policy, release })) as DryRunAnswer;
+}
+
+export async function createDeviceToken(options: AdminConnection & { id: string }): Promise<{ id: string; token: string }> {
+	return (await call(options, 'POST', `/api/devices/${encodeURIComponent(options.id)}/token`)) as { id: string; token: string };
+}
+
+export async function listDevices(options: AdminConnection & { product?: string }): Promise<DeviceRecord[]> {
+	const query = options.product === undefined ? '' : `?${new URLSearchParams({ product: options.product })}`;
+	return ((await call(options, 'GET', `/api/devices${query}`)) as { devices: DeviceRecord[] }).devices;
+}
+
+export async function listReports(options: AdminConnection & { release?: string; device?: string; limit?: number }): Promise<StoredReport[]> {
+	const query = new URLSearchParams();
+	if (options.release !== undefined) query.set('release', options.release);
+	if (options.device !== undefined) query.set('device', options.device);
+	if (options.limit !== undefined) query.set('limit', String(options.limit));
+	const text = query.toString();
+	return ((await call(options, 'GET', `/api/reports${text ? `?${text}` : ''}`)) as { reports: StoredReport[] }).reports;
+}
+
 function releaseFrom(value: unknown): ReleaseInfo {
 	const r = value as Partial<ReleaseInfo> | null;
 	if (!r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.product !== 'string' ||
 		typeof r.version !== 'string' || typeof r.checksum !== 'string' || typeof r.size !== 'number' ||
-		typeof r.created !== 'string' || typeof r.enable !== 'boolean' || typeof r.description !== 'string') {
+		typeof r.created !== 'string' || typeof r.enable !== 'boolean' || typeof r.description !== 'string' ||
+		typeof r.policy !== 'string' || typeof r.counters !== 'object' || r.counters === null) {
 		throw new Error('the cloud answered with something that is not a release');
 	}
 	return r as ReleaseInfo;
 }
 
 /** One request; resolves with the parsed JSON answer of a 2xx, throws CloudError otherwise. */
-function call(connection: AdminConnection, method: string, path: string, body?: Uint8Array): Promise<unknown> {
+function call(connection: AdminConnection, method: string, path: string, body?: Uint8Array | object): Promise<unknown> {
 	let base: URL;
 	try {
 		base = new URL(connection.cloud);
@@ -67,10 +115,15 @@ function call(connection: AdminConnection, method: string, path: string, body?: 
 	if (base.protocol !== 'https:') return Promise.reject(new Error(`cloud must be an https URL (got ${connection.cloud})`));
 	const url = new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
 	const headers: Record<string, string> = { Authorization: `Bearer ${connection.token}`, Accept: 'application/json' };
-	if (body) {
+	let bytes: Uint8Array | undefined;
+	if (body instanceof Uint8Array) {
+		bytes = body;
 		headers['Content-Type'] = 'application/octet-stream';
-		headers['Content-Length'] = String(body.length);
+	} else if (body !== undefined) {
+		bytes = Buffer.from(JSON.stringify(body), 'utf8');
+		headers['Content-Type'] = 'application/json';
 	}
+	if (bytes) headers['Content-Length'] = String(bytes.length);
 	return new Promise((resolve, reject) => {
 		const request = httpsRequest(url, { method, headers, ca: connection.caPem }, (response) => {
 			const chunks: Buffer[] = [];
@@ -96,9 +149,10 @@ function call(connection: AdminConnection, method: string, path: string, body?: 
 					return;
 				}
 				if (status < 200 || status > 299) {
-					const { error, code } = (value ?? {}) as { error?: unknown; code?: unknown };
+					const { error, code, ...details } = (value ?? {}) as { error?: unknown; code?: unknown };
 					reject(new CloudError(status, typeof code === 'string' ? code : 'http-error',
-						`the cloud refused ${method} ${url.pathname} (${status}): ${typeof error === 'string' ? error : text.slice(0, 200)}`));
+						`the cloud refused ${method} ${url.pathname} (${status}): ${typeof error === 'string' ? error : text.slice(0, 200)}`,
+						{}, details));
 					return;
 				}
 				resolve(value);
@@ -110,6 +164,6 @@ function call(connection: AdminConnection, method: string, path: string, body?: 
 		request.on('error', (error) => {
 			reject(error instanceof CloudError ? error : new Error(`cannot talk to the cloud at ${connection.cloud}: ${error.message}`));
 		});
-		request.end(body);
+		request.end(bytes);
 	});
 }

@@ -11,13 +11,16 @@ export class CloudError extends Error {
 	readonly code: string;
 	/** Extra response headers the answer needs (Allow for 405, WWW-Authenticate for 401). */
 	readonly headers: Readonly<Record<string, string>>;
+	/** Extra fields of the JSON error answer, e.g. the column of a policy syntax error. */
+	readonly details: Readonly<Record<string, unknown>>;
 
-	constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+	constructor(status: number, code: string, message: string, headers: Record<string, string> = {}, details: Record<string, unknown> = {}) {
 		super(message);
 		this.name = 'CloudError';
 		this.status = status;
 		this.code = code;
 		this.headers = headers;
+		this.details = details;
 	}
 }
 

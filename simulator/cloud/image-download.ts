@@ -1,42 +1,43 @@
 /*
- * GET/HEAD /images/<secret>/<sha256>.bin: the image of a release, with single byte ranges so a
- * device can resume an interrupted download. No token is needed: the URL is only ever handed
- * out in a check-in answer, and its 128-bit secret must belong to the release whose checksum
- * names the file.
+ * GET/HEAD /images/<token>/<sha256>.bin: a release's image for the one device it was given to,
+ * with single byte ranges so a device can resume an interrupted download.
+ *
+ * No Authorization header is needed (a plain downloader must be able to fetch it): the URL is
+ * handed out only in that device's check-in answer, and its 128-bit token is unguessable and
+ * bound to one (release, device) pair, which is how the cloud counts a device as started. The
+ * image of a disabled (or halted) release is refused with 410, so a halt also stops downloads.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { timingSafeEqual } from 'node:crypto';
 import { parseByteRange } from './byte-range';
+import type { ReleaseCatalog } from './catalog';
 import { CloudError, notFound } from './errors';
 import { sendJson } from './http-body';
-import type { Release, ReleaseStore } from './release-store';
 
 export const IMAGE_PATH = /^\/images\/([0-9a-f]{32})\/([0-9a-f]{64})\.bin$/;
-
-function findRelease(store: ReleaseStore, secret: string, checksum: string): Release | undefined {
-	const given = Buffer.from(secret, 'hex');
-	return store.list().find((release) =>
-		release.checksum === checksum && timingSafeEqual(Buffer.from(release.secret, 'hex'), given));
-}
 
 export async function serveImage(
 	request: IncomingMessage,
 	response: ServerResponse,
-	store: ReleaseStore,
-	secret: string,
+	catalog: ReleaseCatalog,
+	token: string,
 	checksum: string,
+	now = Date.now(),
 ): Promise<void> {
-	const release = findRelease(store, secret, checksum);
-	if (!release) throw notFound('no such image');
-	const path = store.imagePath(release);
-	const { size } = await stat(path);
-	if (size !== release.size) {
-		throw new CloudError(500, 'image-damaged', `image of release ${release.id} has ${size} bytes, expected ${release.size}`);
+	const found = catalog.byToken(token);
+	if (!found || found.release.record.checksum !== checksum) throw notFound('no such image');
+	const { release, grant } = found;
+	if (!release.record.enable) {
+		throw new CloudError(410, 'release-disabled', `release ${release.id} is disabled${release.record.halted ? ` (${release.record.halted})` : ''}`);
 	}
-	const etag = `"${release.checksum}"`;
+	const path = catalog.imagePath(release);
+	const { size } = await stat(path);
+	if (size !== release.record.size) {
+		throw new CloudError(500, 'image-damaged', `image of release ${release.id} has ${size} bytes, expected ${release.record.size}`);
+	}
+	const etag = `"${release.record.checksum}"`;
 	const headers: Record<string, string> = {
 		'Content-Type': 'application/octet-stream',
 		'ETag': etag,
@@ -49,7 +50,7 @@ export async function serveImage(
 		: { kind: 'full' as const };
 
 	if (range.kind === 'unsatisfiable') {
-		sendJson(response, 416, { error: `range not satisfiable: the image has ${size} bytes` }, {
+		sendJson(response, 416, { error: `range not satisfiable: the image has ${size} bytes`, code: 'range-not-satisfiable' }, {
 			...headers,
 			'Content-Range': `bytes */${size}`,
 		});
@@ -61,11 +62,14 @@ export async function serveImage(
 		headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
 	}
 	headers['Content-Length'] = String(end - start + 1);
-	response.writeHead(range.kind === 'partial' ? 206 : 200, headers);
 	if (request.method === 'HEAD') {
+		response.writeHead(range.kind === 'partial' ? 206 : 200, headers);
 		response.end();
 		return;
 	}
+	// The first byte a device asks for, whole image or range, makes it a started device.
+	await catalog.start(release, grant, now);
+	response.writeHead(range.kind === 'partial' ? 206 : 200, headers);
 	try {
 		await pipeline(createReadStream(path, { start, end }), response);
 	} catch (error) {

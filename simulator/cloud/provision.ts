@@ -1,20 +1,24 @@
 /*
- * The two device endpoints of Ioto's device cloud, as plain functions of the parsed JSON body:
+ * The two device endpoints of Ioto's device cloud, as functions of the parsed JSON body:
  * POST /tok/provision/update (check-in: is there a release for me?) and
- * POST /tok/provision/updateReport (how applying it went). HTTP concerns live in server.ts.
+ * POST /tok/provision/updateReport (how applying it went). HTTP concerns live in the router.
  */
-import { badRequest, describe } from './errors';
-import type { DeviceRegistry } from './devices';
-import type { ReportLog, UpdateReport } from './reports';
-import { validateProduct, validateVersion, type Release, type ReleaseStore } from './release-store';
+import { parseSemver } from '../../modules/semver';
+import type { ReleaseCatalog } from './catalog';
+import type { DeviceRegistry } from './device-registry';
+import { CloudError, badRequest, describe } from './errors';
+import { validateProduct, validateVersion } from './release-fields';
+import type { ReportLogFile } from './reports';
 import { selectRelease } from './selection';
+import type { StoredReport, UpdateReport } from './store/records';
 
 export interface ProvisionContext {
-	store: ReleaseStore;
+	catalog: ReleaseCatalog;
 	devices: DeviceRegistry;
-	reports: ReportLog;
-	/** Base of image URLs, without a trailing slash. */
+	reportLog: ReportLogFile;
+	/** Base of image URLs, https, without a trailing slash. */
 	publicUrl: string;
+	now?: () => number;
 }
 
 /** What a device is told: an offer, or a message that there is nothing for it. */
@@ -22,61 +26,99 @@ export type CheckinAnswer =
 	| { url: string; checksum: string; version: string; update: string; size: number }
 	| { message: string };
 
-const MAX_REASON = 4096;
+/** The most properties a check-in or report may have, as in Ioto's device properties. */
+export const MAX_PROPERTIES = 50;
+export const MAX_PROPERTY_NAME = 128;
+export const MAX_STRING_VALUE = 4096;
+const MAX_ID = 128;
 
-export function imageUrl(publicUrl: string, release: Release): string {
-	return `${publicUrl}/images/${release.secret}/${release.checksum}.bin`;
+export function imageUrl(publicUrl: string, token: string, checksum: string): string {
+	return `${publicUrl}/images/${token}/${checksum}.bin`;
 }
 
-export function checkin(body: unknown, context: ProvisionContext, now = new Date()): CheckinAnswer {
-	const device = requireObject(body, 'check-in body');
-	const id = requireText(device.id, 'id', 128);
-	const product = validateProduct(device.product);
-	const version = validateVersion(device.version, 'version (the version the device runs)');
-	const release = selectRelease(context.store.list(product), { product, version });
+/**
+ * `authorizedDevice` is the device id a per-device token belongs to (undefined for the fleet
+ * token): such a token may only check in as its own device. `bodyText` is the body as received,
+ * kept as the device's properties without serializing them again.
+ */
+export async function checkin(body: unknown, context: ProvisionContext, authorizedDevice?: string, bodyText?: string): Promise<CheckinAnswer> {
+	const properties = checkProperties(body, 'check-in body');
+	const id = requireText(properties.id, 'id', MAX_ID);
+	checkDevice(id, authorizedDevice);
+	const product = validateProduct(properties.product);
+	const parsed = parseSemver(properties.version);
+	// Parsed once here for the whole walk; validateVersion only words the refusal.
+	if (!parsed) validateVersion(properties.version, 'version (the version the device runs)');
+	const version = properties.version as string;
+	const now = context.now?.() ?? Date.now();
+	const { catalog } = context;
+	const selection = selectRelease(catalog.candidates(product), { id, version, properties, parsed: parsed! }, now, catalog);
 	context.devices.record({
 		id,
 		product,
 		version,
-		properties: device,
-		lastCheckin: now.toISOString(),
-		offered: release ? release.id : null,
+		propertiesJson: bodyText ?? JSON.stringify(properties),
+		lastCheckin: new Date(now).toISOString(),
+		offered: selection ? selection.release.id : null,
 	});
-	if (!release) return { message: 'No update available' };
+	if (!selection) return { message: 'No update available' };
+	const { release } = selection;
+	const grant = selection.grant ?? (await catalog.grant(release, id, now));
+	catalog.countOffer(release);
 	return {
-		url: imageUrl(context.publicUrl, release),
-		checksum: release.checksum,
-		version: release.version,
+		url: imageUrl(context.publicUrl, grant.token, release.record.checksum),
+		checksum: release.record.checksum,
+		version: release.record.version,
 		update: release.id,
-		size: release.size,
+		size: release.record.size,
 	};
 }
 
-export function updateReport(body: unknown, context: ProvisionContext, now = new Date()): UpdateReport {
-	const input = requireObject(body, 'update report');
+export async function updateReport(body: unknown, context: ProvisionContext, authorizedDevice?: string): Promise<StoredReport> {
+	const input = checkProperties(body, 'update report');
+	const id = requireText(input.id, 'id', MAX_ID);
+	checkDevice(id, authorizedDevice);
 	if (typeof input.success !== 'boolean') {
 		throw badRequest(`success must be true or false (got ${describe(input.success)})`);
 	}
 	const report: UpdateReport = {
-		time: now.toISOString(),
-		id: requireText(input.id, 'id', 128),
-		update: requireText(input.update, 'update (the release id)', 128),
+		time: new Date(context.now?.() ?? Date.now()).toISOString(),
+		id,
+		update: requireText(input.update, 'update (the release id)', MAX_ID),
 		success: input.success,
 	};
-	if (input.reason !== undefined) {
-		// Free text (an error message from the device): may be empty or span lines.
+	if (input.reason !== undefined && input.reason !== null) {
+		// A reason code from modules/reasons.ts, or free text from another updater.
 		if (typeof input.reason !== 'string') throw badRequest(`reason must be a string (got ${describe(input.reason)})`);
-		if (input.reason.length > MAX_REASON) throw badRequest(`reason is longer than ${MAX_REASON} characters`);
 		report.reason = input.reason;
 	}
-	if (input.version !== undefined) report.version = requireText(input.version, 'version', 256);
-	context.reports.append(report);
-	return report;
+	if (input.version !== undefined && input.version !== null) report.version = requireText(input.version, 'version', 256);
+	const stored = await context.catalog.report(report);
+	context.reportLog.append(report);
+	return stored;
 }
 
-function requireObject(value: unknown, what: string): Record<string, unknown> {
+function checkDevice(id: string, authorizedDevice: string | undefined): void {
+	if (authorizedDevice !== undefined && authorizedDevice !== id) {
+		throw new CloudError(403, 'forbidden', `this token belongs to another device than ${describe(id)}`);
+	}
+}
+
+/** A JSON object of at most MAX_PROPERTIES properties with sane names and string lengths. */
+function checkProperties(value: unknown, what: string): Record<string, unknown> {
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
 		throw badRequest(`${what} must be a JSON object (got ${describe(value)})`);
+	}
+	const names = Object.keys(value);
+	if (names.length > MAX_PROPERTIES) throw badRequest(`${what} has ${names.length} properties; at most ${MAX_PROPERTIES} are allowed`);
+	for (const name of names) {
+		if (name.length === 0 || name.length > MAX_PROPERTY_NAME) {
+			throw badRequest(`${what}: property names must be 1 to ${MAX_PROPERTY_NAME} characters (got ${describe(name)})`);
+		}
+		const property = (value as Record<string, unknown>)[name];
+		if (typeof property === 'string' && property.length > MAX_STRING_VALUE) {
+			throw badRequest(`${what}: property ${describe(name)} is longer than ${MAX_STRING_VALUE} characters`);
+		}
 	}
 	return value as Record<string, unknown>;
 }

@@ -1,59 +1,29 @@
 /*
- * Update reports devices post after applying (or failing to apply) a release, appended one JSON
- * object per line to DIR/reports.jsonl. Appending keeps earlier reports intact whatever happens;
- * a line torn by a crash is skipped when the log is read back.
+ * Update reports are stored in the cloud's database; every report is also appended, one JSON
+ * object per line, to DIR/reports.jsonl: a log an operator can `tail -f` or ship elsewhere.
+ * Appending keeps earlier lines intact whatever happens; the database is the record, and a
+ * line lost to a crash between the two writes is only missing from the log.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UpdateReport } from './store/records';
 
-export interface UpdateReport {
-	/** ISO time the cloud received the report. */
-	time: string;
-	/** Device id. */
-	id: string;
-	/** Release id the report is about. */
-	update: string;
-	success: boolean;
-	reason?: string;
-	/** The version the device runs after the attempt. */
-	version?: string;
-}
+export const REPORT_LOG_FILE = 'reports.jsonl';
 
-export interface ReportLog {
-	append(report: UpdateReport): void;
-	/** Every report, oldest first. */
-	list(): UpdateReport[];
-}
-
-export class JsonlReportLog implements ReportLog {
+export class ReportLogFile {
 	readonly #file: string;
+	readonly #log: (line: string) => void;
 
-	constructor(dataDir: string) {
-		this.#file = join(dataDir, 'reports.jsonl');
+	constructor(dataDir: string, log: (line: string) => void = () => {}) {
+		this.#file = join(dataDir, REPORT_LOG_FILE);
+		this.#log = log;
 	}
 
 	append(report: UpdateReport): void {
-		appendFileSync(this.#file, `${JSON.stringify(report)}\n`);
-	}
-
-	list(): UpdateReport[] {
-		let text: string;
 		try {
-			text = readFileSync(this.#file, 'utf8');
+			appendFileSync(this.#file, `${JSON.stringify(report)}\n`);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-			throw error;
+			this.#log(`cannot append to ${this.#file}: ${(error as Error).message}`);
 		}
-		const reports: UpdateReport[] = [];
-		for (const line of text.split('\n')) {
-			if (line.trim() === '') continue;
-			try {
-				const value = JSON.parse(line) as UpdateReport;
-				if (value && typeof value === 'object' && typeof value.id === 'string') reports.push(value);
-			} catch {
-				// A torn last line after a crash.
-			}
-		}
-		return reports;
 	}
 }

@@ -1,27 +1,31 @@
 /*
  * The simulator's device cloud: an HTTPS server that speaks Ioto's update protocol to devices
- * (check-in, update report, image download) and offers a small release API to administrators.
+ * (check-in, update report, image download) and offers an admin API for releases, devices and
+ * reports. docs/cloud-api.md describes every endpoint.
  *
  * Data directory layout:
  *   tls/            CA and server certificate (simulator/tls/certificates.ts)
  *   tokens.json     fleet and admin tokens (0600)
- *   releases.json   release records;  images/<sha256>.bin  their images
- *   devices.json    latest check-in of each device;  reports.jsonl  update reports
+ *   cloud.db        releases, grants, counters, devices, device tokens, reports (SQLite)
+ *   images/         <sha256>.bin, the release images, content-addressed
+ *   reports.jsonl   every update report, appended as it arrives
  */
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ensureCloudTls } from '../tls/certificates';
-import { JsonDeviceRegistry, type DeviceRegistry } from './devices';
-import { CloudError, badRequest, notFound } from './errors';
-import { readJsonObject, sendJson } from './http-body';
-import { IMAGE_PATH, serveImage } from './image-download';
-import { checkin, updateReport, type ProvisionContext } from './provision';
-import { createReleaseFromRequest, getRelease, listReleases } from './release-api';
-import { JsonReleaseStore, type ReleaseStore } from './release-store';
-import { JsonlReportLog, type ReportLog } from './reports';
-import { loadOrCreateTokens, tokenFromAuthorization, tokenMatches } from './tokens';
+import { ReleaseCatalog, type ReleaseInfo } from './catalog';
+import { DeviceRegistry } from './device-registry';
+import { imageUrl } from './provision';
+import { createRoutes } from './routes';
+import { ReportLogFile } from './reports';
+import { createHandler } from './router';
+import { DEFAULT_AUTO_HALT, type AutoHaltConfig } from './rollout/auto-halt';
+import { ImageFolder } from './store/image-folder';
+import type { StoredReport } from './store/records';
+import { SqliteStore } from './store/sqlite-store';
+import type { CloudStore, ReportQuery } from './store/store';
+import { DeviceTokens, loadOrCreateTokens } from './tokens';
 
 export interface CloudOptions {
 	dataDir: string;
@@ -29,11 +33,29 @@ export interface CloudOptions {
 	port?: number;
 	/** Address to listen on; default 127.0.0.1. */
 	host?: string;
-	/** Base of the image URLs handed to devices; default the server's URL (host localhost when local). */
+	/**
+	 * Base of the image URLs handed to devices, https; default the server's own URL. Set it when
+	 * the cloud is reached through a proxy or a name other than the one it listens on.
+	 */
 	publicUrl?: string;
 	log?: (line: string) => void;
 	/** Largest image accepted by POST /api/releases; default 256 MiB. */
 	maxImageBytes?: number;
+	/** When a failing release is disabled on its own; default DEFAULT_AUTO_HALT. */
+	autoHalt?: Partial<AutoHaltConfig>;
+	/** How often batched writes (device records, traffic counters) reach the store; default 250 ms. */
+	flushIntervalMs?: number;
+	/** Another store than the embedded SQLite database in dataDir. The cloud closes it. */
+	store?: CloudStore;
+}
+
+/** Read access to releases, as tests and the demo use it. */
+export interface ReleaseView {
+	get(id: string): ReleaseInfo | undefined;
+	/** Oldest first. */
+	list(product?: string): ReleaseInfo[];
+	/** Where the image of a release is on disk. */
+	imagePath(release: { checksum: string }): string;
 }
 
 export interface Cloud {
@@ -47,32 +69,21 @@ export interface Cloud {
 	/** The CA that signed the server certificate, for clients to trust. */
 	caPath: string;
 	caPem: string;
-	store: ReleaseStore;
+	store: ReleaseView;
+	catalog: ReleaseCatalog;
 	devices: DeviceRegistry;
-	reports: ReportLog;
-	/** Stop listening and drop open connections, keep-alive ones included. Idempotent. */
+	deviceTokens: DeviceTokens;
+	reports: { list(query?: ReportQuery): Promise<StoredReport[]> };
+	/** The image URL of a release for one device, giving it the release if needed (as a check-in would). */
+	imageUrl(releaseId: string, deviceId: string): Promise<string>;
+	/** Write batched state now (it is also written every flushIntervalMs and on close). */
+	flush(): Promise<void>;
+	/** Stop listening, drop open connections (keep-alive ones included), write and close the store. Idempotent. */
 	close(): Promise<void>;
 }
 
-/** Cap on JSON request bodies. */
 export const MAX_JSON_BYTES = 64 * 1024;
 export const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
-
-type Access = 'fleet' | 'admin' | 'public';
-
-interface Exchange {
-	request: IncomingMessage;
-	response: ServerResponse;
-	/** Groups captured by the route's pattern. */
-	params: string[];
-	query: URLSearchParams;
-}
-
-interface Route {
-	pattern: RegExp;
-	access: Access;
-	methods: Record<string, (exchange: Exchange) => Promise<void> | void>;
-}
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::', '']);
 
@@ -84,180 +95,135 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 	if (!Number.isSafeInteger(maxImageBytes) || maxImageBytes <= 0) {
 		throw new Error(`maxImageBytes must be a positive integer (got ${maxImageBytes})`);
 	}
+	const flushIntervalMs = options.flushIntervalMs ?? 250;
+	if (!(flushIntervalMs > 0 && flushIntervalMs <= 60_000)) throw new Error(`flushIntervalMs must be from 1 to 60000 (got ${flushIntervalMs})`);
 	const log = options.log ?? ((): void => {});
 	const configuredPublicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
 
 	mkdirSync(options.dataDir, { recursive: true });
 	const tokens = loadOrCreateTokens(options.dataDir);
-	const store = new JsonReleaseStore(options.dataDir);
-	const devices = new JsonDeviceRegistry(options.dataDir);
-	const reports = new JsonlReportLog(options.dataDir);
-	const extraNames = [host, configuredPublicUrl ? new URL(configuredPublicUrl).hostname : '']
-		.map((name) => name.replace(/^\[(.*)\]$/, '$1'))
-		.filter((name) => !LOCAL_HOSTS.has(name));
-	const tls = extraNames.length > 0
-		? await ensureCloudTls(options.dataDir, ['localhost', '127.0.0.1', ...extraNames])
-		: await ensureCloudTls(options.dataDir);
+	const store = options.store ?? new SqliteStore(options.dataDir);
+	let started = false;
+	try {
+		const images = new ImageFolder(options.dataDir);
+		const catalog = await ReleaseCatalog.open(store, images, { autoHalt: { ...DEFAULT_AUTO_HALT, ...options.autoHalt }, log });
+		const devices = new DeviceRegistry(store);
+		const deviceTokens = await DeviceTokens.open(store);
+		const reportLog = new ReportLogFile(options.dataDir, log);
+		const extraNames = [host, configuredPublicUrl ? new URL(configuredPublicUrl).hostname : '']
+			.map((name) => name.replace(/^\[(.*)\]$/, '$1'))
+			.filter((name) => !LOCAL_HOSTS.has(name));
+		const tls = extraNames.length > 0
+			? await ensureCloudTls(options.dataDir, ['localhost', '127.0.0.1', ...extraNames])
+			: await ensureCloudTls(options.dataDir);
 
-	// publicUrl is known once the server listens (the port may be chosen by the system).
-	const context: ProvisionContext = { store, devices, reports, publicUrl: '' };
-	const routes: Route[] = [
-		{
-			pattern: /^\/tok\/provision\/update$/,
-			access: 'fleet',
-			methods: {
-				POST: async ({ request, response }) => {
-					const body = await readJsonObject(request, MAX_JSON_BYTES);
-					sendJson(response, 200, checkin(body, context));
-				},
-			},
-		},
-		{
-			pattern: /^\/tok\/provision\/updateReport$/,
-			access: 'fleet',
-			methods: {
-				POST: async ({ request, response }) => {
-					const body = await readJsonObject(request, MAX_JSON_BYTES);
-					updateReport(body, context);
-					sendJson(response, 200, {});
-				},
-			},
-		},
-		{
-			pattern: IMAGE_PATH,
-			access: 'public',
-			methods: {
-				GET: ({ request, response, params }) => serveImage(request, response, store, params[0]!, params[1]!),
-				HEAD: ({ request, response, params }) => serveImage(request, response, store, params[0]!, params[1]!),
-			},
-		},
-		{
-			pattern: /^\/api\/releases$/,
-			access: 'admin',
-			methods: {
-				GET: ({ response, query }) => sendJson(response, 200, listReleases(query, store)),
-				POST: async ({ request, response, query }) => {
-					sendJson(response, 201, await createReleaseFromRequest(request, query, store, maxImageBytes));
-				},
-			},
-		},
-		{
-			pattern: /^\/api\/releases\/([^/]+)$/,
-			access: 'admin',
-			methods: {
-				GET: ({ response, params }) => sendJson(response, 200, getRelease(params[0]!, store)),
-			},
-		},
-	];
+		// publicUrl is known once the server listens (the port may be chosen by the system).
+		const provision = { catalog, devices, reportLog, publicUrl: '' };
+		const routes = createRoutes({ provision, catalog, devices, deviceTokens, images, store, maxImageBytes, maxJsonBytes: MAX_JSON_BYTES });
+		const handle = createHandler(routes, { fleetToken: tokens.fleetToken, adminToken: tokens.adminToken, deviceTokens }, options.log);
 
-	const route = async (request: IncomingMessage, response: ServerResponse, path: string, search: string): Promise<void> => {
-		for (const candidate of routes) {
-			const match = candidate.pattern.exec(path);
-			if (!match) continue;
-			const handler = Object.hasOwn(candidate.methods, request.method ?? '') ? candidate.methods[request.method!] : undefined;
-			if (!handler) {
-				const allow = Object.keys(candidate.methods).join(', ');
-				throw new CloudError(405, 'method-not-allowed', `${request.method} is not allowed on ${path} (allowed: ${allow})`,
-					{ Allow: allow });
-			}
-			if (candidate.access !== 'public') {
-				const expected = candidate.access === 'fleet' ? tokens.fleetToken : tokens.adminToken;
-				if (!tokenMatches(tokenFromAuthorization(request.headers.authorization), expected)) {
-					throw new CloudError(401, 'unauthorized', `Authentication failed: missing or wrong ${candidate.access} token`,
-						{ 'WWW-Authenticate': 'Bearer realm="updraft"' });
-				}
-			}
-			await handler({ request, response, params: match.slice(1), query: new URLSearchParams(search) });
-			return;
-		}
-		throw notFound(`nothing at ${path}`);
-	};
-
-	const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-		const target = request.url ?? '';
-		const question = target.indexOf('?');
-		const path = question < 0 ? target : target.slice(0, question);
-		response.on('finish', () => log(`${request.method} ${redact(path)} ${response.statusCode}`));
-		try {
-			checkPath(path);
-			await route(request, response, path, question < 0 ? '' : target.slice(question));
-		} catch (error) {
-			fail(request, response, error, path, log);
-		}
-	};
-
-	const sockets = new Set<Socket>();
-	const server = createServer({ cert: tls.chainPem, key: tls.keyPem }, (request, response) => {
-		handle(request, response).catch((error: unknown) => log(`error: ${String(error)}`));
-	});
-	server.on('connection', (socket: Socket) => {
-		sockets.add(socket);
-		socket.once('close', () => sockets.delete(socket));
-	});
-	server.on('tlsClientError', (error) => log(`tls: ${error.message}`));
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(port, host, () => {
-			server.off('error', reject);
-			resolve();
+		const sockets = new Set<Socket>();
+		const server = createServer({ cert: tls.chainPem, key: tls.keyPem }, (request, response) => {
+			handle(request, response).catch((error: unknown) => log(`error: ${String(error)}`));
 		});
-	});
-	server.on('error', (error) => log(`server error: ${error.message}`));
-	const address = server.address();
-	if (address === null || typeof address === 'string') throw new Error('the cloud server has no TCP address');
-	const urlHost = LOCAL_HOSTS.has(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-	const url = `https://${urlHost}:${address.port}`;
-	const publicUrl = configuredPublicUrl ?? url;
-	context.publicUrl = publicUrl;
-	log(`cloud listening on ${url} (data in ${options.dataDir})`);
-
-	let closing: Promise<void> | undefined;
-	return {
-		url,
-		port: address.port,
-		publicUrl,
-		fleetToken: tokens.fleetToken,
-		adminToken: tokens.adminToken,
-		caPath: tls.caPath,
-		caPem: tls.caPem,
-		store,
-		devices,
-		reports,
-		close(): Promise<void> {
-			closing ??= new Promise<void>((resolve) => {
-				server.close(() => resolve());
-				for (const socket of sockets) socket.destroy();
+		server.on('connection', (socket: Socket) => {
+			sockets.add(socket);
+			socket.once('close', () => sockets.delete(socket));
+		});
+		server.on('tlsClientError', (error) => log(`tls: ${error.message}`));
+		server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+			// Malformed HTTP: answer with a JSON error when the socket still can, never crash.
+			log(`client error: ${error.code ?? ''} ${error.message}`);
+			if (!socket.writable || error.code === 'ECONNRESET') {
+				socket.destroy();
+				return;
+			}
+			socket.end(malformedRequestAnswer(error));
+		});
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(port, host, () => {
+				server.off('error', reject);
+				resolve();
 			});
-			return closing;
-		},
-	};
+		});
+		server.on('error', (error) => log(`server error: ${error.message}`));
+		const address = server.address();
+		if (address === null || typeof address === 'string') throw new Error('the cloud server has no TCP address');
+		const urlHost = LOCAL_HOSTS.has(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+		const url = `https://${urlHost}${address.port === 443 ? '' : `:${address.port}`}`;
+		const publicUrl = configuredPublicUrl ?? url;
+		provision.publicUrl = publicUrl;
+		log(`cloud listening on ${url} (data in ${options.dataDir})`);
+
+		const flush = async (): Promise<void> => {
+			await devices.flush();
+			await catalog.flush();
+		};
+		const timer = setInterval(() => {
+			flush().catch((error: unknown) => log(`error: writing batched state: ${(error as Error).message}`));
+		}, flushIntervalMs);
+		timer.unref();
+
+		let closing: Promise<void> | undefined;
+		started = true;
+		return {
+			url,
+			port: address.port,
+			publicUrl,
+			fleetToken: tokens.fleetToken,
+			adminToken: tokens.adminToken,
+			caPath: tls.caPath,
+			caPem: tls.caPem,
+			store: {
+				get: (id) => {
+					const release = catalog.get(id);
+					return release && catalog.info(release);
+				},
+				list: (product) => catalog.list(product).map((r) => catalog.info(r)),
+				imagePath: (release) => images.path(release.checksum),
+			},
+			catalog,
+			devices,
+			deviceTokens,
+			reports: { list: (query) => store.listReports(query) },
+			async imageUrl(releaseId, deviceId) {
+				const release = catalog.get(releaseId);
+				if (!release) throw new Error(`no release with id ${JSON.stringify(releaseId)}`);
+				const grant = await catalog.grant(release, deviceId, Date.now());
+				return imageUrl(publicUrl, grant.token, release.record.checksum);
+			},
+			flush,
+			close(): Promise<void> {
+				closing ??= (async () => {
+					clearInterval(timer);
+					await new Promise<void>((resolve) => {
+						server.close(() => resolve());
+						for (const socket of sockets) socket.destroy();
+					});
+					try {
+						await flush();
+					} finally {
+						await store.close();
+					}
+				})();
+				return closing;
+			},
+		};
+	} finally {
+		if (!started) await store.close();
+	}
 }
 
-/** Refuse request targets that try to escape or confuse the routing. */
-function checkPath(path: string): void {
-	if (!path.startsWith('/')) throw badRequest('request target must be an absolute path');
-	if (/%(2f|5c|00|2e)|\\/i.test(path)) throw badRequest('path must not contain encoded slashes, dots, NUL or backslashes');
-	if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
-		throw badRequest('path must not contain . or .. segments');
-	}
-}
-
-/** Answer an error as JSON; unexpected exceptions become a logged 500, never a crash. */
-function fail(request: IncomingMessage, response: ServerResponse, error: unknown, path: string, log: (line: string) => void): void {
-	const known = error instanceof CloudError ? error : undefined;
-	if (!known || known.status >= 500) {
-		log(`error: ${request.method} ${redact(path)}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-	}
-	if (response.headersSent) {
-		response.destroy();
-		return;
-	}
-	const status = known?.status ?? 500;
-	const message = known ? known.message : 'internal error in the cloud (see its log)';
-	const headers: Record<string, string> = { ...known?.headers };
-	// A body left unread (refused early) must not be parsed as the next request.
-	if (!request.complete) headers.Connection = 'close';
-	sendJson(response, status, { error: message, code: known?.code ?? 'internal' }, headers);
+/** The raw answer to a request Node's HTTP parser refused (431 for oversized headers, else 400). */
+function malformedRequestAnswer(error: NodeJS.ErrnoException): string {
+	const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+	const body = JSON.stringify({
+		error: tooLarge ? 'request headers are too large' : `malformed HTTP request (${error.code ?? error.message})`,
+		code: tooLarge ? 'headers-too-large' : 'bad-request',
+	});
+	const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+	return `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 function checkPublicUrl(text: string): string {
@@ -267,12 +233,8 @@ function checkPublicUrl(text: string): string {
 	} catch {
 		throw new Error(`publicUrl is not a URL: ${JSON.stringify(text)}`);
 	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`publicUrl must be http(s): ${text}`);
-	if (url.search || url.hash) throw new Error(`publicUrl must not have a query or fragment: ${text}`);
+	if (url.protocol !== 'https:') throw new Error(`publicUrl must be an https URL (devices accept only https image URLs): ${text}`);
+	if (url.search || url.hash || url.username || url.password) throw new Error(`publicUrl must not have a query, fragment or credentials: ${text}`);
+	// URL drops the default port 443, so a public https URL on 443 carries no port.
 	return url.href.replace(/\/+$/, '');
-}
-
-/** Image URLs carry a secret; keep it out of logs. */
-function redact(path: string): string {
-	return path.replace(/^\/images\/[^/]+/, '/images/…');
 }

@@ -1,13 +1,15 @@
 /*
- * The cloud's two secrets: the fleet token every device presents (Ioto's CloudAPI token, sent as
+ * The cloud's secrets. Two are created once per data directory in DIR/tokens.json (mode 0600):
+ * the fleet token every device may present (Ioto's CloudAPI token, sent as
  * `Authorization: bearer <token>` by the agent and bare by the stand-alone updater) and the admin
- * token for the release API. Created once per data directory in DIR/tokens.json (mode 0600) and
- * reused afterwards, so devices provisioned against a cloud keep working across restarts.
+ * token for the admin API. Per-device tokens are made on request by an administrator; only
+ * their SHA-256 is stored, and a device token is accepted only for its own device id.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../hosts/sim/atomic-file';
+import type { CloudStore } from './store/store';
 
 export interface CloudTokens {
 	fleetToken: string;
@@ -59,10 +61,79 @@ export function tokenFromAuthorization(header: string | string[] | undefined): s
 	return text === '' || /\s/.test(text) ? undefined : text;
 }
 
+function sha256(text: string): Buffer {
+	return createHash('sha256').update(text).digest();
+}
+
 /** Constant-time comparison; hashing first hides the expected token's length too. */
 export function tokenMatches(given: string | undefined, expected: string): boolean {
 	if (given === undefined) return false;
-	const a = createHash('sha256').update(given).digest();
-	const b = createHash('sha256').update(expected).digest();
-	return timingSafeEqual(a, b);
+	return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+/**
+ * Checks a presented token against a fixed one (the fleet or admin token) in constant time,
+ * without hashing: check-ins present the fleet token on every request. Only the length can
+ * differ in timing, and every token this cloud makes has the same length.
+ */
+export class TokenChecker {
+	readonly #expected: Buffer;
+
+	constructor(expected: string) {
+		this.#expected = Buffer.from(expected, 'utf8');
+	}
+
+	matches(given: string): boolean {
+		const bytes = Buffer.from(given, 'utf8');
+		if (bytes.length !== this.#expected.length) {
+			timingSafeEqual(this.#expected, this.#expected);
+			return false;
+		}
+		return timingSafeEqual(bytes, this.#expected);
+	}
+}
+
+/** Per-device tokens, looked up by the hash of the token presented. */
+export class DeviceTokens {
+	readonly #store: CloudStore;
+	readonly #deviceByHash = new Map<string, string>();
+	readonly #hashByDevice = new Map<string, string>();
+
+	private constructor(store: CloudStore) {
+		this.#store = store;
+	}
+
+	static async open(store: CloudStore): Promise<DeviceTokens> {
+		const tokens = new DeviceTokens(store);
+		for (const { device, hash } of await store.listDeviceTokens()) {
+			tokens.#deviceByHash.set(hash, device);
+			tokens.#hashByDevice.set(device, hash);
+		}
+		return tokens;
+	}
+
+	/** A new token for `device`, replacing the one it had. Shown once; only its hash is kept. */
+	async create(device: string): Promise<string> {
+		const token = newToken();
+		const hash = sha256(token).toString('hex');
+		await this.#store.setDeviceToken(device, hash, new Date().toISOString());
+		const old = this.#hashByDevice.get(device);
+		if (old) this.#deviceByHash.delete(old);
+		this.#deviceByHash.set(hash, device);
+		this.#hashByDevice.set(device, hash);
+		return token;
+	}
+
+	async revoke(device: string): Promise<boolean> {
+		const removed = await this.#store.deleteDeviceToken(device);
+		const hash = this.#hashByDevice.get(device);
+		if (hash) this.#deviceByHash.delete(hash);
+		this.#hashByDevice.delete(device);
+		return removed;
+	}
+
+	/** The device a token belongs to. A map lookup by hash: the token itself is never compared. */
+	deviceFor(token: string): string | undefined {
+		return this.#deviceByHash.get(sha256(token).toString('hex'));
+	}
 }

@@ -5,14 +5,15 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { createRelease, getRelease, listReleases } from '../../simulator/cloud/admin-client';
 import { parseByteRange, type ByteRange } from '../../simulator/cloud/byte-range';
 import { CloudError } from '../../simulator/cloud/errors';
-import { JsonReleaseStore, type Release } from '../../simulator/cloud/release-store';
+import { LiveRelease } from '../../simulator/cloud/live-release';
+import type { ReleaseRecord } from '../../simulator/cloud/store/records';
 import { selectRelease } from '../../simulator/cloud/selection';
 import { loadOrCreateTokens, tokenFromAuthorization, tokenMatches } from '../../simulator/cloud/tokens';
 import { createCa } from '../../simulator/tls/certificates';
@@ -46,22 +47,18 @@ function checkin(cloud: TestCloud, body: Record<string, unknown>) {
 
 // ---- pure parts ----
 
-function release(version: string, options: Partial<Release> = {}): Release {
-	return {
-		id: `id-${version}`, product: 'p', version, checksum: '0'.repeat(64), size: 1,
-		created: '2026-01-01T00:00:00.000Z', enable: true, description: '', secret: '0'.repeat(32), ...options,
-	};
+function release(version: string, options: Partial<ReleaseRecord> = {}): LiveRelease {
+	return new LiveRelease({
+		id: `id-${version}`, product: 'p', version, description: '', policy: '', enable: true, limit: null, percentage: null,
+		rate: null, period: null, checksum: '0'.repeat(64), size: 1, created: '2026-01-01T00:00:00.000Z',
+		updated: '2026-01-01T00:00:00.000Z', halted: null, haltFrom: 0, ...options,
+	});
 }
 
-test('selection: the newest enabled release of the product that is newer than the device', (t) => {
-	const releases = [
-		release('1.0.0'),
-		release('1.1.0'),
-		release('1.2.0-beta.1'),
-		release('1.1.1'),
-		release('2.0.0', { enable: false }),
-		release('9.0.0', { product: 'other' }),
-	];
+test('selection: the newest release newer than the device, never the version it runs', (t) => {
+	// Candidates as the catalog hands them over: enabled releases of one product, newest first.
+	const candidates = ['1.2.0-beta.1', '1.1.1', '1.1.0', '1.0.0'].map((v) => release(v));
+	const select = (version: string) => selectRelease(candidates, { id: 'd', version, properties: {} }, 0)?.release.record.version;
 	// [device version, version offered (undefined = none)]
 	const table: [string, string | undefined][] = [
 		['0.0.1', '1.2.0-beta.1'],
@@ -72,16 +69,10 @@ test('selection: the newest enabled release of the product that is newer than th
 		['1.2.0-beta.1+build.5', undefined], // build metadata has no precedence
 		['1.2.0-beta.2', undefined],
 		['1.2.0', undefined], // a release is newer than its pre-releases
-		['1.9.9', undefined], // 2.0.0 is disabled
 		['10.0.0', undefined],
 	];
-	for (const [device, offered] of table) {
-		t.is(selectRelease(releases, { product: 'p', version: device })?.version, offered, `device at ${device}`);
-	}
-	t.is(selectRelease(releases, { version: '8.0.0' })?.version, '9.0.0', 'no product given: every release counts');
-	t.is(selectRelease([], { version: '1.0.0' }), undefined);
-	const error = t.throws(() => selectRelease(releases, { version: 'v1.0' }), { instanceOf: CloudError });
-	t.is(error?.status, 400);
+	for (const [device, offered] of table) t.is(select(device), offered, `device at ${device}`);
+	t.is(selectRelease([], { id: 'd', version: '1.0.0', properties: {} }, 0), undefined);
 });
 
 test('byte ranges: single ranges are served, everything odd is the whole image', (t) => {
@@ -139,56 +130,6 @@ test('tokens are created once with mode 0600 and reloaded', (t) => {
 	t.throws(() => loadOrCreateTokens(dir), { message: /fleetToken/ });
 });
 
-test('release store: validation, content-addressed images, nothing half-written', (t) => {
-	const dir = temporaryDir(t);
-	const store = new JsonReleaseStore(dir);
-	const bytes = image(5000, 7);
-	const created = store.create({ product: 'sensor', version: '1.0.0', image: bytes, description: 'first' });
-	t.like(created, { product: 'sensor', version: '1.0.0', size: 5000, checksum: sha256(bytes), enable: true, description: 'first' });
-	t.regex(created.secret, /^[0-9a-f]{32}$/);
-	t.false(Number.isNaN(Date.parse(created.created)));
-	t.is(store.imagePath(created), join(dir, 'images', `${sha256(bytes)}.bin`));
-	t.deepEqual(new Uint8Array(readFileSync(store.imagePath(created))), bytes);
-	t.deepEqual(readdirSync(dir).sort(), ['images', 'releases.json'], 'no temporary files left');
-	t.deepEqual(readdirSync(join(dir, 'images')), [`${sha256(bytes)}.bin`]);
-
-	// [input, status, message pattern]
-	const bad: [Record<string, unknown>, number, RegExp][] = [
-		[{ product: 'sensor', version: '1.0.0', image: image(10) }, 409, /already has release 1\.0\.0/],
-		[{ product: 'sensor', version: '1.0.0+other', image: image(10) }, 409, /already has/],
-		[{ product: 'sensor', version: '1.0', image: image(10) }, 400, /SemVer/],
-		[{ product: 'sensor', version: 'v1.0.1', image: image(10) }, 400, /SemVer/],
-		[{ product: '', version: '1.0.1', image: image(10) }, 400, /product/],
-		[{ product: 'a/b', version: '1.0.1', image: image(10) }, 400, /product/],
-		[{ product: 'x'.repeat(65), version: '1.0.1', image: image(10) }, 400, /product/],
-		[{ product: 'sensor', version: '1.0.1', image: new Uint8Array(0) }, 400, /empty/],
-		[{ product: 'sensor', version: '1.0.1', image: 'bytes' }, 400, /image/],
-		[{ product: 'sensor', version: '1.0.1', image: image(10), description: 5 }, 400, /description/],
-	];
-	for (const [input, status, message] of bad) {
-		const error = t.throws(() => store.create(input as never), { instanceOf: CloudError, message });
-		t.is(error?.status, status, JSON.stringify(input.version));
-	}
-	t.is(store.list().length, 1, 'refused releases leave no trace');
-
-	const again = store.create({ product: 'sensor', version: '1.0.1', image: bytes });
-	t.is(again.checksum, created.checksum, 'same bytes, same image file');
-	t.is(readdirSync(join(dir, 'images')).length, 1);
-	t.not(again.secret, created.secret);
-	store.create({ product: 'other', version: '1.0.0', image: image(10) });
-	t.deepEqual(store.list('sensor').map((r) => r.version), ['1.0.0', '1.0.1']);
-
-	const reloaded = new JsonReleaseStore(dir);
-	t.deepEqual(reloaded.list(), store.list());
-	t.deepEqual(reloaded.get(created.id), created);
-	t.is(reloaded.get('nope'), undefined);
-
-	writeFileSync(join(dir, 'releases.json'), '{"releases": [{"id": 1}]}');
-	t.throws(() => new JsonReleaseStore(dir), { message: /release #0 is invalid/ });
-	writeFileSync(join(dir, 'releases.json'), '{oops');
-	t.throws(() => new JsonReleaseStore(dir), { message: /not valid JSON/ });
-});
-
 // ---- over HTTPS ----
 
 test('selection over HTTPS follows SemVer order, not creation order', async (t) => {
@@ -217,10 +158,11 @@ test('selection over HTTPS follows SemVer order, not creation order', async (t) 
 	}
 	t.deepEqual(await offered('1.0.0', 'other-product'), { message: 'No update available' });
 
-	const device = cloud.devices.get('dev-1');
+	const device = await cloud.devices.get('dev-1');
 	t.like(device, { product: 'other-product', version: '1.0.0', offered: null });
 	t.like(device?.properties, { model: 'm', iotoVersion: '0.1.0' });
-	t.true(existsSync(join(cloud.dataDir, 'devices.json')));
+	await cloud.flush();
+	t.true(existsSync(join(cloud.dataDir, 'cloud.db')));
 });
 
 test('device endpoints need the fleet token, bearer or bare', async (t) => {
@@ -362,7 +304,7 @@ test('update reports are validated and appended to reports.jsonl', async (t) => 
 	const lines = readFileSync(join(cloud.dataDir, 'reports.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 	t.is(lines.length, 2);
 	t.like(lines[0], { id: 'd', update: 'abc', success: false, reason: 'INTEGRITY_CHECK_FAILURE', version: '1.0.0' });
-	t.deepEqual(cloud.reports.list(), lines);
+	t.deepEqual((await cloud.reports.list()).map(({ seq: _seq, ...report }) => report), lines);
 });
 
 test('bad input gets a 4xx JSON error, never a 5xx', async (t) => {
@@ -470,8 +412,11 @@ test('admin client: create, list, get; secrets never shown; errors carry the sta
 	t.deepEqual((await listReleases(connection)).map((r) => `${r.product}@${r.version}`), ['p@1.0.0', 'q@2.0.0']);
 	t.deepEqual((await listReleases({ ...connection, product: 'q' })).map((r) => r.version), ['2.0.0']);
 	t.deepEqual(await getRelease({ ...connection, id: created.id }), created);
+	t.deepEqual(created.counters, { requests: 0, offered: 0, devices: 0, started: 0, success: 0, failure: 0 });
+	const offer = (await checkin(cloud, { id: 'd', product: 'p', version: '0.1.0' })).json();
+	const token = new URL(offer.url).pathname.split('/')[2]!;
 	const raw = await call(cloud, '/api/releases', { headers: { Authorization: cloud.adminToken } });
-	t.false(raw.body.toString().includes(cloud.store.get(created.id)!.secret));
+	t.false(raw.body.toString().includes(token), 'image URL tokens are never shown to administrators');
 
 	const refused = await t.throwsAsync(createRelease({ ...connection, token: 'wrong-token-0000', product: 'p', version: '1.0.1', image: bytes }),
 		{ instanceOf: CloudError, message: /401.*Authentication failed/ });
@@ -497,9 +442,9 @@ test('tokens, releases and devices survive a restart on the same data directory'
 		t.is(cloud.adminToken, before.adminToken);
 		t.is(cloud.caPem, before.caPem);
 		t.deepEqual(cloud.store.list().map((r) => r.id), [before.created.id]);
-		t.like(cloud.devices.get('d'), { version: '1.0.0', offered: before.created.id });
+		t.like(await cloud.devices.get('d'), { version: '1.0.0', offered: before.created.id });
 		const offer = (await checkin(cloud, { id: 'd', product: 'p', version: '1.0.0' })).json();
-		// The port changed; the secret and checksum did not.
+		// The port changed; the device's token and the checksum did not.
 		t.is(new URL(offer.url).pathname, new URL(before.offer.url).pathname);
 		const download = await call(cloud, new URL(offer.url).pathname);
 		t.deepEqual(new Uint8Array(download.body), bytes);

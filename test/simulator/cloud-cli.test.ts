@@ -1,0 +1,83 @@
+/*
+ * `updraft release ...` against a running cloud: every command prints JSON, settings go through,
+ * and mistakes give a usage error (exit 2) or the cloud's refusal (exit 1).
+ */
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../simulator/cli/main';
+import { startTestCloud, temporaryDir } from '../helpers/cloud';
+
+/** Run the CLI in this process and capture what it prints (tests here run one at a time). */
+async function updraft(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	let stdout = '';
+	let stderr = '';
+	const out = process.stdout.write;
+	const err = process.stderr.write;
+	process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+	process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+	try {
+		const code = await main(argv);
+		return { code, stdout, stderr };
+	} finally {
+		process.stdout.write = out;
+		process.stderr.write = err;
+	}
+}
+
+test.serial('release create, list, show, update, enable, disable, dry-run, delete', async (t) => {
+	const cloud = await startTestCloud(t);
+	const dir = temporaryDir(t);
+	const image = join(dir, 'sensor-1.1.0.bin');
+	writeFileSync(image, 'firmware');
+	const connection = ['--cloud', cloud.url, '--ca', cloud.caPath, '--token', cloud.adminToken];
+
+	const created = await updraft(['release', 'create', ...connection, '--product', 'sensor', '--version', '1.1.0', '--image', image,
+		'--policy', 'memory >= 256', '--limit', '10', '--percentage', '25', '--rate', '5', '--period', '60', '--disabled', '--description', 'canary']);
+	t.is(created.code, 0, created.stderr);
+	const release = JSON.parse(created.stdout);
+	t.like(release, { product: 'sensor', version: '1.1.0', policy: 'memory >= 256', limit: 10, percentage: 25, rate: 5, period: 60, enable: false, description: 'canary' });
+
+	const listed = await updraft(['release', 'list', ...connection, '--product', 'sensor']);
+	t.deepEqual(JSON.parse(listed.stdout).map((r: { id: string }) => r.id), [release.id]);
+	t.like(JSON.parse((await updraft(['release', 'show', ...connection, '--id', release.id])).stdout), { id: release.id });
+
+	const updated = await updraft(['release', 'update', ...connection, '--id', release.id, '--limit', 'none', '--policy', 'memory >= 128']);
+	t.like(JSON.parse(updated.stdout), { limit: null, policy: 'memory >= 128' });
+	t.like(JSON.parse((await updraft(['release', 'enable', ...connection, '--id', release.id])).stdout), { enable: true });
+	t.like(JSON.parse((await updraft(['release', 'disable', ...connection, '--id', release.id])).stdout), { enable: false });
+
+	const dry = await updraft(['release', 'dry-run', ...connection, '--id', release.id, '--policy', 'memory > 1']);
+	t.like(JSON.parse(dry.stdout), { product: 'sensor', version: '1.1.0', total: 0, matched: 0 });
+
+	const deleted = await updraft(['release', 'delete', ...connection, '--id', release.id]);
+	t.deepEqual(JSON.parse(deleted.stdout), { deleted: release.id });
+	t.deepEqual(JSON.parse((await updraft(['release', 'list', ...connection])).stdout), []);
+});
+
+test.serial('mistakes: usage errors exit 2, refusals by the cloud exit 1 with its message', async (t) => {
+	const cloud = await startTestCloud(t);
+	const dir = temporaryDir(t);
+	const image = join(dir, 'image.bin');
+	writeFileSync(image, 'firmware');
+	const connection = ['--cloud', cloud.url, '--ca', cloud.caPath, '--token', cloud.adminToken];
+	// [arguments, exit code, stderr]
+	const table: [string[], number, RegExp][] = [
+		[['release'], 2, /release needs a command/],
+		[['release', 'launch', ...connection], 2, /unknown release command "launch"/],
+		[['release', 'create', ...connection, '--product', 'p', '--version', '1.0.0'], 2, /missing --image/],
+		[['release', 'create', ...connection, '--product', 'p', '--version', '1.0.0', '--image', image, '--limit', 'ten'], 2, /--limit must be a number/],
+		[['release', 'update', ...connection, '--id', 'x'], 2, /needs something to change/],
+		[['release', 'show', ...connection], 2, /missing --id/],
+		[['release', 'dry-run', ...connection, '--product', 'p'], 2, /missing --version/],
+		[['release', 'create', ...connection, '--product', 'p', '--version', '1.0.0', '--image', image, '--policy', 'memory >'], 1, /400.*at column 9/],
+		[['release', 'create', ...connection, '--product', 'p', '--version', '1.0.0', '--image', image, '--rate', '5'], 1, /rate and period go together/],
+		[['release', 'show', ...connection, '--id', 'nope'], 1, /404/],
+		[['release', 'list', '--cloud', cloud.url, '--ca', cloud.caPath, '--token', 'wrong-token-123456'], 1, /401/],
+	];
+	for (const [argv, code, stderr] of table) {
+		const result = await updraft(argv);
+		t.is(result.code, code, argv.join(' '));
+		t.regex(result.stderr, stderr, argv.join(' '));
+	}
+});
