@@ -69,3 +69,17 @@ test.serial('a schedule window is waited for', async (t) => {
 	const store = JSON.parse(fs.readFileSync(devicePaths(dir).store, 'utf8'));
 	t.true(Number(store.lastCheck) >= next.getTime() - 60_000, 'the check waited for the window');
 });
+
+test.serial('a verified image waits in its slot for the update.apply window', async (t) => {
+	const w = await world(t);
+	await w.publish('1.1.0');
+	const dir = w.device('1.0.0');
+	const window = new Date(Date.now() + 3_600_000);
+	setIoto(dir, { update: { apply: `${window.getMinutes()} ${window.getHours()} * * *` } });
+	const summary = await runUntil(dir, (o) => o.some((r) => r.outcome === 'updated'), 30_000);
+	const kinds = summary.outcomes.map((o) => o.outcome);
+	t.deepEqual(kinds.slice(0, 3), ['deferred', 'restarting', 'updated'], kinds.join(', '));
+	t.like(summary.outcomes[0], { deferredBy: 'window' });
+	t.true((summary.outcomes[0].until ?? 0) >= window.getTime() - 60_000, 'deferred until the window opens');
+	t.is(summary.version, '1.1.0');
+});
