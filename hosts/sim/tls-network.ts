@@ -9,6 +9,7 @@
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { NetworkPort, Socket, SocketOptions, ByteSource } from '../../modules/ports';
+import type { TlsSessionCache } from './tls-sessions';
 
 export interface TlsNetworkOptions {
 	/** PEM of the CA certificates the device trusts. */
@@ -19,6 +20,8 @@ export interface TlsNetworkOptions {
 	connectTimeout?: number;
 	/** Told how many connections are open whenever one opens or closes. */
 	onActivity?: (open: number) => void;
+	/** Resume TLS sessions from (and keep new ones in) this cache; see tls-sessions.ts. */
+	sessions?: TlsSessionCache;
 }
 
 export interface TlsNetwork extends NetworkPort {
@@ -34,7 +37,7 @@ export function createTlsNetwork(options: TlsNetworkOptions): TlsNetwork {
 		connect(socketOptions: SocketOptions): Socket {
 			const socket = new TlsSocket(socketOptions, options.ca, highWater, connectTimeout, () => {
 				if (open.delete(socket)) options.onActivity?.(open.size);
-			});
+			}, options.sessions);
 			open.add(socket);
 			options.onActivity?.(open.size);
 			return socket;
@@ -56,7 +59,7 @@ class TlsSocket implements Socket {
 	#connectTimer: NodeJS.Timeout | undefined;
 	#onClosed: () => void;
 
-	constructor(options: SocketOptions, ca: string | string[], highWater: number, connectTimeout: number, onClosed: () => void) {
+	constructor(options: SocketOptions, ca: string | string[], highWater: number, connectTimeout: number, onClosed: () => void, sessions?: TlsSessionCache) {
 		this.#callbacks = options;
 		this.#onClosed = onClosed;
 		this.#highWater = highWater;
@@ -65,13 +68,16 @@ class TlsSocket implements Socket {
 			port: options.port,
 			// SNI and the name check use the host; an IP literal is checked against iPAddress SANs.
 			servername: isIP(options.host) ? undefined : options.host,
-			ca,
+			secureContext: contextFor(ca),
 			rejectUnauthorized: true,
+			session: sessions?.get(options.host, options.port),
 		});
 		this.#socket = socket;
+		if (sessions) socket.on('session', (session: Buffer) => sessions.set(options.host, options.port, session));
 		this.#connectTimer = setTimeout(() => this.#fail(`connect to ${options.host}:${options.port} timed out`), connectTimeout);
 		socket.on('secureConnect', () => {
 			clearTimeout(this.#connectTimer);
+			sessions?.count(socket.isSessionReused());
 			if (this.#closed) return;
 			this.#callbacks.onConnect?.();
 			this.#callbacks.onWritable?.(highWater);
@@ -138,6 +144,24 @@ class TlsSocket implements Socket {
 		this.#socket.destroy();
 		this.#callbacks.onError(message);
 	}
+}
+
+/**
+ * Secure contexts by the CAs they trust. Building one parses the PEM and sets up OpenSSL's
+ * certificate store, which costs more than a resumed handshake; every socket trusting the same
+ * CAs can share one (as an https.Agent does). The few CAs a process meets are kept.
+ */
+const contexts = new Map<string, tls.SecureContext>();
+
+function contextFor(ca: string | string[]): tls.SecureContext {
+	const key = Array.isArray(ca) ? ca.join('\n') : ca;
+	let context = contexts.get(key);
+	if (!context) {
+		if (contexts.size >= 16) contexts.clear();
+		context = tls.createSecureContext({ ca });
+		contexts.set(key, context);
+	}
+	return context;
 }
 
 /** Certificate failures get a message that says so; the agent reports them as connection failures. */
