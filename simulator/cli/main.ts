@@ -7,6 +7,7 @@ import { imageCommand, imageUsage } from './image-command';
 import { demoCommand, demoUsage } from './demo';
 import { keysCommand, keysUsage } from './keys-command';
 import { faultsCommand, faultsUsage } from './faults-command';
+import { fleetCommand, fleetUsage } from './fleet-command';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
 	cloud: { run: cloudCommand, usage: cloudUsage },
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; usage
 	keys: { run: keysCommand, usage: keysUsage },
 	demo: { run: demoCommand, usage: demoUsage },
 	faults: { run: faultsCommand, usage: faultsUsage },
+	fleet: { run: fleetCommand, usage: fleetUsage },
 };
 
 const usage = () => `usage:\n${Object.values(commands).map((c) => c.usage).join('\n\n')}\n`;
