@@ -34,9 +34,9 @@ export interface CloudBenchOptions {
 	releasesPerProduct?: number;
 	devices?: number;
 	connections?: number;
-	/** Per measured round; default 4 s. */
+	/** Per measured round; default 2 s. */
 	durationMs?: number;
-	/** Alternating rounds of each server; default 2. */
+	/** Alternating rounds of each server; default 5. */
 	rounds?: number;
 }
 
@@ -115,7 +115,7 @@ async function seed(info: Target['info'], products: number, perProduct: number, 
 	}
 	const started = Date.now();
 	let next = 0;
-	await Promise.all(Array.from({ length: 8 }, async () => {
+	await Promise.all(Array.from({ length: 16 }, async () => {
 		while (next < jobs.length) await jobs[next++]!();
 	}));
 	log(`cloud bench: ${jobs.length} releases published in ${Date.now() - started} ms`);
@@ -140,8 +140,8 @@ export async function benchCloud(log: (line: string) => void, options: CloudBenc
 	const perProduct = options.releasesPerProduct ?? 10;
 	const deviceCount = options.devices ?? 2000;
 	const connections = options.connections ?? 32;
-	const durationMs = options.durationMs ?? 4000;
-	const rounds = options.rounds ?? 2;
+	const durationMs = options.durationMs ?? 2000;
+	const rounds = options.rounds ?? 5;
 	const root = mkdtempSync(join(tmpdir(), 'updraft-bench-cloud-'));
 	const bodies = devices(deviceCount, products);
 	const targets: Target[] = [];

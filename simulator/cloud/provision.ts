@@ -60,7 +60,7 @@ export async function checkin(body: unknown, context: ProvisionContext, authoriz
 		propertiesJson: bodyText ?? JSON.stringify(properties),
 		lastCheckin: new Date(now).toISOString(),
 		offered: selection ? selection.release.id : null,
-	});
+	}, now);
 	if (!selection) return { message: 'No update available' };
 	const { release } = selection;
 	const grant = selection.grant ?? (await catalog.grant(release, id, now));

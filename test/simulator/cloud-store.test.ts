@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { ReleaseCatalog } from '../../simulator/cloud/catalog';
+import { DeviceRegistry } from '../../simulator/cloud/device-registry';
 import { CloudError } from '../../simulator/cloud/errors';
 import { ImageFolder } from '../../simulator/cloud/store/image-folder';
 import type { ReleaseRecord } from '../../simulator/cloud/store/records';
@@ -218,4 +219,49 @@ test('the catalog rebuilds grants, counters and halts from the store', async (t)
 	t.false(release.record.enable, 'the tally survived the restart: the second counted failure halts');
 	t.regex(release.record.halted ?? '', /auto-halt: 2 of 3 reporting devices failed .*ROLLED_BACK x1.*AGENT_CRASHED x1.*the limit is 2/);
 	t.deepEqual(catalog.candidates('p'), []);
+});
+
+test('device records: written in batches, an unchanged check-in at most once a minute', async (t) => {
+	const dir = temporaryDir(t);
+	const store = new SqliteStore(dir);
+	t.teardown(() => store.close());
+	let writes = 0;
+	// The store, counting the device rows it is asked to write.
+	const counting = new Proxy(store, {
+		get(target, name) {
+			if (name === 'saveDevices') {
+				return (devices: Parameters<SqliteStore['saveDevices']>[0]) => {
+					writes += devices.length;
+					return target.saveDevices(devices);
+				};
+			}
+			const value: unknown = Reflect.get(target, name, target);
+			return typeof value === 'function' ? value.bind(target) : value;
+		},
+	});
+	const registry = new DeviceRegistry(counting);
+	const checkin = (version: string, memory: number, time: number, offered: string | null = null) => registry.record({
+		id: 'd', product: 'p', version, propertiesJson: JSON.stringify({ memory }), lastCheckin: new Date(time).toISOString(), offered,
+	}, time);
+	const start = Date.parse('2026-01-01T00:00:00Z');
+	// [version, memory, offered, seconds after start, written by the next flush]
+	const table: [string, number, string | null, number, boolean][] = [
+		['1.0.0', 1, null, 0, true],
+		['1.0.0', 1, null, 10, false], // nothing changed
+		['1.0.0', 2, null, 20, true], // a property changed
+		['1.1.0', 2, null, 30, true], // the version changed
+		['1.1.0', 2, 'r1', 40, true], // the offer changed
+		['1.1.0', 2, 'r1', 90, false],
+		['1.1.0', 2, 'r1', 101, true], // a minute since the last write
+	];
+	for (const [version, memory, offered, seconds, written] of table) {
+		checkin(version, memory, start + seconds * 1000, offered);
+		const before = writes;
+		await registry.flush();
+		t.is(writes - before, written ? 1 : 0, `${version} ${memory} ${offered} at ${seconds} s`);
+	}
+	t.like(await registry.get('d'), { version: '1.1.0', offered: 'r1', properties: { memory: 2 }, lastCheckin: new Date(start + 101_000).toISOString() });
+	checkin('1.2.0', 3, start + 102_000);
+	t.like(await registry.get('d'), { version: '1.2.0', properties: { memory: 3 } }, 'reads see what is not written yet');
+	t.is(writes, 5);
 });
