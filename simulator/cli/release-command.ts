@@ -5,9 +5,13 @@ import {
 } from '../cloud/admin-client';
 import type { ReleaseSettings } from '../cloud/release-fields';
 import { parse, required, UsageError } from './args';
+import { publishSignedRelease } from '../signing/publish';
+import { loadSigningKey } from '../signing/release-signing';
+import { durationMs } from '../../modules/schedule/duration';
 
 export const releaseUsage = `updraft release create --product P --version V --image FILE [--description TEXT] [--policy EXPR]
-                       [--limit N] [--percentage P] [--rate N --period SECONDS] [--disabled]
+                       [--limit N] [--percentage P] [--rate N --period SECONDS] [--disabled] [--downgrade]
+                       [--sign KEY_FILE]... [--expires DURATION]
 updraft release list [--product P]
 updraft release show --id ID
 updraft release update --id ID [--description TEXT] [--policy EXPR] [--limit N|none] [--percentage P|none]
@@ -16,7 +20,10 @@ updraft release enable|disable|delete --id ID
 updraft release dry-run (--product P --version V | --id ID) [--policy EXPR]
   Every command also takes --cloud URL --ca FILE [--token ADMIN_TOKEN]; the admin token comes
   from --token or the UPDRAFT_ADMIN_TOKEN environment variable. A blank policy means
-  semver(version, "<", newVersion); see docs/policies.md.`;
+  semver(version, "<", newVersion); see docs/policies.md. --sign signs the release with a key from
+  updraft keys create (the private key stays here; the release is enabled only once signed);
+  --expires is how long devices may take it (default 90 days). --downgrade marks an older version
+  published on purpose, which devices otherwise refuse.`;
 
 const common = {
 	cloud: { type: 'string' },
@@ -69,16 +76,31 @@ export async function releaseCommand(argv: string[]): Promise<number> {
 	const [verb, ...rest] = argv;
 	switch (verb) {
 		case 'create': {
-			const values = parse(rest, { ...common, ...limits, product: { type: 'string' }, version: { type: 'string' }, image: { type: 'string' }, disabled: { type: 'boolean' } });
+			const values = parse(rest, {
+				...common, ...limits, product: { type: 'string' }, version: { type: 'string' }, image: { type: 'string' }, disabled: { type: 'boolean' },
+				downgrade: { type: 'boolean' }, sign: { type: 'string', multiple: true }, expires: { type: 'string' },
+			});
 			required(values, 'product', 'version', 'image');
-			return print(await createRelease({
+			const options = {
 				...connection(values),
 				...settings(values, false),
 				product: values.product!,
 				version: values.version!,
 				enable: values.disabled ? false : undefined,
+				downgrade: values.downgrade ? true : undefined,
 				image: fs.readFileSync(values.image!),
-			}));
+			};
+			if (!values.sign?.length) {
+				if (values.expires !== undefined) throw new UsageError('--expires goes with --sign');
+				return print(await createRelease(options));
+			}
+			let lifetime: number | undefined;
+			try {
+				lifetime = values.expires === undefined ? undefined : durationMs(values.expires, '--expires');
+			} catch (error) {
+				throw new UsageError((error as Error).message);
+			}
+			return print(await publishSignedRelease({ ...options, keys: values.sign.map(loadSigningKey), lifetime }));
 		}
 		case 'list': {
 			const values = parse(rest, { ...common, product: { type: 'string' } });

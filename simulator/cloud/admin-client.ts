@@ -33,7 +33,7 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 export async function createRelease(options: CreateReleaseOptions): Promise<ReleaseInfo> {
 	if (!(options.image instanceof Uint8Array) || options.image.length === 0) throw new Error('image must be non-empty bytes');
 	const query = new URLSearchParams({ product: options.product, version: options.version });
-	for (const name of ['description', 'policy', 'enable', 'limit', 'percentage', 'rate', 'period'] as const) {
+	for (const name of ['description', 'policy', 'enable', 'limit', 'percentage', 'rate', 'period', 'downgrade'] as const) {
 		const value = options[name];
 		if (value !== undefined && value !== null) query.set(name, String(value));
 	}
@@ -55,6 +55,12 @@ export async function getRelease(options: AdminConnection & { id: string }): Pro
 /** Change some settings of a release (null clears limit, percentage, rate and period). */
 export async function updateRelease(options: AdminConnection & { id: string; changes: Partial<ReleaseSettings> }): Promise<ReleaseInfo> {
 	return releaseFrom(await call(options, 'PATCH', `/api/releases/${encodeURIComponent(options.id)}`, options.changes));
+}
+
+/** Attach the publisher's signed manifest and signatures to a release. */
+export async function signRelease(options: AdminConnection & { id: string; manifest: string; signatures: { keyid: string; sig: string }[] }): Promise<ReleaseInfo> {
+	const { manifest, signatures } = options;
+	return releaseFrom(await call(options, 'PUT', `/api/releases/${encodeURIComponent(options.id)}/signature`, { manifest, signatures }));
 }
 
 export function enableRelease(options: AdminConnection & { id: string }): Promise<ReleaseInfo> {

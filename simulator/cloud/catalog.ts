@@ -15,7 +15,7 @@ import { LiveRelease, type ReleaseCounters } from './live-release';
 import { checkCombination, checkPolicy, DEFAULT_SETTINGS, type ReleaseSettings } from './release-fields';
 import { checkAutoHaltConfig, DEFAULT_AUTO_HALT, type AutoHaltConfig } from './rollout/auto-halt';
 import type { ImageFolder, ReceivedImage } from './store/image-folder';
-import type { GrantRecord, ReleaseRecord, StoredReport, TrafficCounts, UpdateReport } from './store/records';
+import type { GrantRecord, ReleaseRecord, StoredReport, TrafficCounts, UpdateReport, ReleaseSignature } from './store/records';
 import type { CloudStore } from './store/store';
 
 /** A release as administrators see it. */
@@ -139,6 +139,8 @@ export class ReleaseCatalog {
 			updated: now,
 			halted: null,
 			haltFrom: this.#lastReport,
+			manifest: null,
+			signatures: null,
 		};
 		const release = new LiveRelease(record);
 		// The image is in place before the record exists, and the release is in memory before the
@@ -168,6 +170,7 @@ export class ReleaseCatalog {
 			percentage: before.percentage,
 			rate: before.rate,
 			period: before.period,
+			downgrade: before.downgrade,
 			...changes,
 		};
 		checkCombination(settings);
@@ -184,6 +187,15 @@ export class ReleaseCatalog {
 		if (enabling) release.tally.clear();
 		if (record.rate !== before.rate || record.period !== before.period) release.resetRate(now);
 		this.#reindex();
+		return release;
+	}
+
+	/** Attach the publisher's signed manifest (checked against the release by the caller). */
+	async sign(id: string, manifest: string, signatures: ReleaseSignature[]): Promise<LiveRelease> {
+		const release = this.#require(id);
+		const record: ReleaseRecord = { ...release.record, manifest, signatures, updated: new Date().toISOString() };
+		await this.#store.updateRelease(record);
+		release.record = record;
 		return release;
 	}
 

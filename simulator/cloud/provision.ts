@@ -23,7 +23,10 @@ export interface ProvisionContext {
 
 /** What a device is told: an offer, or a message that there is nothing for it. */
 export type CheckinAnswer =
-	| { url: string; checksum: string; version: string; update: string; size: number }
+	| {
+		url: string; checksum: string; version: string; update: string; size: number;
+		downgrade?: true; manifest?: string; signatures?: { keyid: string; sig: string }[];
+	}
 	| { message: string };
 
 /** The most properties a check-in or report may have, as in Ioto's device properties. */
@@ -65,13 +68,20 @@ export async function checkin(body: unknown, context: ProvisionContext, authoriz
 	const { release } = selection;
 	const grant = selection.grant ?? (await catalog.grant(release, id, now));
 	catalog.countOffer(release);
-	return {
+	const answer: CheckinAnswer = {
 		url: imageUrl(context.publicUrl, grant.token, release.record.checksum),
 		checksum: release.record.checksum,
 		version: release.record.version,
 		update: release.id,
 		size: release.record.size,
 	};
+	// Updraft's additions beside Ioto's fields; an Ioto-only client ignores them.
+	if (release.record.downgrade) answer.downgrade = true;
+	if (release.record.manifest && release.record.signatures) {
+		answer.manifest = release.record.manifest;
+		answer.signatures = release.record.signatures;
+	}
+	return answer;
 }
 
 export async function updateReport(body: unknown, context: ProvisionContext, authorizedDevice?: string): Promise<StoredReport> {

@@ -15,7 +15,7 @@ import {
 import type { ImageFolder } from './store/image-folder';
 
 /** Query parameters of POST /api/releases besides the settings. */
-const CREATE_PARAMETERS = ['product', 'version', 'description', 'policy', 'enable', 'limit', 'percentage', 'rate', 'period'];
+const CREATE_PARAMETERS = ['product', 'version', 'description', 'policy', 'enable', 'limit', 'percentage', 'rate', 'period', 'downgrade'];
 /** Devices listed by a dry run; the counts always cover all of them. */
 export const DRY_RUN_LISTED = 1000;
 
@@ -69,8 +69,42 @@ export function getRelease(id: string, catalog: ReleaseCatalog): ReleaseInfo {
 export async function editRelease(id: string, body: Record<string, unknown>, catalog: ReleaseCatalog): Promise<ReleaseInfo> {
 	if (!catalog.get(id)) throw notFound(`no release with id ${JSON.stringify(id)}`);
 	const changes = settingsFromJson(body);
-	if (Object.keys(changes).length === 0) throw badRequest('nothing to change: give at least one of description, policy, enable, limit, percentage, rate, period');
+	if (Object.keys(changes).length === 0) throw badRequest('nothing to change: give at least one of description, policy, enable, limit, percentage, rate, period, downgrade');
 	return catalog.info(await catalog.update(id, changes));
+}
+
+/**
+ * PUT /api/releases/<id>/signature with {manifest, signatures}: the manifest text the publisher
+ * signed and its signatures. The cloud cannot check the signatures (it holds no keys and needs
+ * none); it checks that the manifest describes this release, so a mistake is refused here
+ * rather than by every device.
+ */
+export async function signRelease(id: string, body: Record<string, unknown>, catalog: ReleaseCatalog): Promise<ReleaseInfo> {
+	const release = catalog.get(id);
+	if (!release) throw notFound(`no release with id ${JSON.stringify(id)}`);
+	for (const name of Object.keys(body)) if (name !== 'manifest' && name !== 'signatures') throw badRequest(`unknown field ${JSON.stringify(name)} (allowed: manifest, signatures)`);
+	const { manifest, signatures } = body;
+	if (typeof manifest !== 'string' || manifest.length > 4096) throw badRequest('manifest must be the signed manifest text (at most 4096 characters)');
+	if (!Array.isArray(signatures) || signatures.length === 0 || signatures.length > 16) throw badRequest('signatures must be a list of 1 to 16 {keyid, sig}');
+	const list = signatures.map((s, i) => {
+		const { keyid, sig } = (s ?? {}) as Record<string, unknown>;
+		if (typeof keyid !== 'string' || !/^[0-9a-f]{16}$/.test(keyid)) throw badRequest(`signatures[${i}].keyid must be 16 lowercase hex digits`);
+		if (typeof sig !== 'string' || !/^[A-Za-z0-9+/]{86}==$/.test(sig)) throw badRequest(`signatures[${i}].sig must be base64 of a 64-byte signature`);
+		return { keyid, sig };
+	});
+	let fields: Record<string, unknown>;
+	try {
+		fields = JSON.parse(manifest) as Record<string, unknown>;
+	} catch {
+		throw badRequest('manifest is not JSON');
+	}
+	const record = release.record;
+	const expected: Record<string, unknown> = { v: 1, product: record.product, version: record.version, release: record.id, size: record.size, sha256: record.checksum };
+	for (const [name, value] of Object.entries(expected)) {
+		if (fields?.[name] !== value) throw badRequest(`the manifest's ${name} is ${describe(fields?.[name])}, this release's is ${describe(value)}`);
+	}
+	if (typeof fields.expires !== 'number' || fields.expires * 1000 <= Date.now()) throw badRequest('the manifest has expired (or has no expires)');
+	return catalog.info(await catalog.sign(id, manifest, list));
 }
 
 /** DELETE /api/releases/<id> */

@@ -15,6 +15,8 @@ export interface ReleaseSettings {
 	percentage: number | null;
 	rate: number | null;
 	period: number | null;
+	/** An older version published on purpose (Ioto's cloud-side rollback): devices may go back to it. */
+	downgrade: boolean;
 }
 
 export const DEFAULT_SETTINGS: ReleaseSettings = {
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: ReleaseSettings = {
 	percentage: null,
 	rate: null,
 	period: null,
+	downgrade: false,
 };
 
 const PRODUCT = /^[A-Za-z0-9._-]{1,64}$/;
@@ -90,6 +93,10 @@ const CHECKS: { [K in keyof ReleaseSettings]: (value: unknown) => ReleaseSetting
 		return value;
 	},
 	rate: (value) => (value === null ? null : wholeNumber(value, 'rate (devices per period)', 1)),
+	downgrade(value) {
+		if (typeof value !== 'boolean') throw badRequest(`downgrade must be true or false (got ${describe(value)})`);
+		return value;
+	},
 	period: (value) => (value === null ? null : wholeNumber(value, 'period (seconds)', 1, MAX_PERIOD)),
 };
 
@@ -119,7 +126,7 @@ export function settingsFromQuery(query: URLSearchParams): Partial<ReleaseSettin
 		if (values.length === 0) continue;
 		const text = values[0]!;
 		if (name === 'description' || name === 'policy') json[name] = text;
-		else if (name === 'enable') json[name] = text === 'true' ? true : text === 'false' ? false : text;
+		else if (name === 'enable' || name === 'downgrade') json[name] = text === 'true' ? true : text === 'false' ? false : text;
 		else if (text === '' || text === 'null') json[name] = null;
 		else json[name] = /^-?\d{1,16}(\.\d{1,16})?$/.test(text) ? Number(text) : text;
 	}

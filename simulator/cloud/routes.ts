@@ -5,7 +5,7 @@ import type { DeviceRegistry } from './device-registry';
 import { readJson, readJsonObject, sendJson } from './http-body';
 import { IMAGE_PATH, serveImage } from './image-download';
 import { checkin, updateReport, type ProvisionContext } from './provision';
-import { createReleaseFromRequest, deleteRelease, dryRun, editRelease, getRelease, listReleases } from './release-api';
+import { createReleaseFromRequest, deleteRelease, dryRun, editRelease, getRelease, listReleases, signRelease } from './release-api';
 import type { Route } from './router';
 import type { ImageFolder } from './store/image-folder';
 import type { CloudStore } from './store/store';
@@ -70,6 +70,13 @@ export function createRoutes(c: RouteContext): Route[] {
 				GET: ({ response, params }) => sendJson(response, 200, getRelease(params[0]!, c.catalog)),
 				PATCH: async ({ request, response, params }) => sendJson(response, 200, await editRelease(params[0]!, await json(request), c.catalog)),
 				DELETE: async ({ response, params }) => sendJson(response, 200, await deleteRelease(params[0]!, c.catalog)),
+			},
+		},
+		{
+			pattern: /^\/api\/releases\/([^/]+)\/signature$/,
+			access: 'admin',
+			methods: {
+				PUT: async ({ request, response, params }) => sendJson(response, 200, await signRelease(params[0]!, await json(request), c.catalog)),
 			},
 		},
 		{

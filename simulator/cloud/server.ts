@@ -18,6 +18,7 @@ import { ReleaseCatalog, type ReleaseInfo } from './catalog';
 import { DeviceRegistry } from './device-registry';
 import { imageUrl } from './provision';
 import { createRoutes } from './routes';
+import { dashboardRoutes } from './dashboard/routes';
 import { ReportLogFile } from './reports';
 import { createHandler } from './router';
 import { DEFAULT_AUTO_HALT, type AutoHaltConfig } from './rollout/auto-halt';
@@ -119,7 +120,10 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 
 		// publicUrl is known once the server listens (the port may be chosen by the system).
 		const provision = { catalog, devices, reportLog, publicUrl: '' };
-		const routes = createRoutes({ provision, catalog, devices, deviceTokens, images, store, maxImageBytes, maxJsonBytes: MAX_JSON_BYTES });
+		const routes = [
+			...createRoutes({ provision, catalog, devices, deviceTokens, images, store, maxImageBytes, maxJsonBytes: MAX_JSON_BYTES }),
+			...dashboardRoutes({ catalog, devices, store, adminToken: tokens.adminToken }),
+		];
 		const handle = createHandler(routes, { fleetToken: tokens.fleetToken, adminToken: tokens.adminToken, deviceTokens }, options.log);
 
 		const sockets = new Set<Socket>();

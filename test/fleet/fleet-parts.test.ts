@@ -188,7 +188,7 @@ test('the summary table and the progress line say what happened', (t) => {
 		devices: 10, seed: 's', product: 'sensor', to: '2.0.0', imageSize: 4096,
 		release: {
 			id: 'r1', product: 'sensor', version: '2.0.0', description: '', policy: '', enable: true, limit: null, percentage: 100, rate: null, period: null,
-			checksum: 'c', size: 4096, created: '', updated: '', halted: null,
+			checksum: 'c', size: 4096, created: '', updated: '', halted: null, downgrade: false, manifest: null, signatures: null,
 			counters: { requests: 14, offered: 10, devices: 10, started: 10, success: 10, failure: 0 },
 		},
 		stages: [{ percentage: 50, waves: 1, checkins: 10, offered: 6, updated: 6, updatedTotal: 6, failed: 0, wallMs: 900 },

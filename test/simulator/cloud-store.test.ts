@@ -20,7 +20,7 @@ function record(id: string, version: string, options: Partial<ReleaseRecord> = {
 	return {
 		id, product: 'p', version, description: '', policy: '', enable: true, limit: null, percentage: null, rate: null, period: null,
 		checksum: 'a'.repeat(64), size: 10, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z',
-		halted: null, haltFrom: 0, ...options,
+		halted: null, haltFrom: 0, downgrade: false, manifest: null, signatures: null, ...options,
 	};
 }
 

@@ -51,7 +51,7 @@ function release(version: string, options: Partial<ReleaseRecord> = {}): LiveRel
 	return new LiveRelease({
 		id: `id-${version}`, product: 'p', version, description: '', policy: '', enable: true, limit: null, percentage: null,
 		rate: null, period: null, checksum: '0'.repeat(64), size: 1, created: '2026-01-01T00:00:00.000Z',
-		updated: '2026-01-01T00:00:00.000Z', halted: null, haltFrom: 0, ...options,
+		updated: '2026-01-01T00:00:00.000Z', halted: null, haltFrom: 0, downgrade: false, manifest: null, signatures: null, ...options,
 	});
 }
 

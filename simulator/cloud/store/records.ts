@@ -29,6 +29,17 @@ export interface ReleaseRecord {
 	halted: string | null;
 	/** Auto-halt only counts reports after this report sequence number (moved on every enable). */
 	haltFrom: number;
+	/** An older release published on purpose (a fleet-wide rollback): devices may take it. */
+	downgrade: boolean;
+	/** The release manifest signed by the publisher (exact text), and its signatures; null if unsigned. */
+	manifest: string | null;
+	signatures: ReleaseSignature[] | null;
+}
+
+/** One publisher signature of a release manifest (see modules/release-manifest.ts). */
+export interface ReleaseSignature {
+	keyid: string;
+	sig: string;
 }
 
 /** A device given a release: its image URL token, when it was offered and when it started. */

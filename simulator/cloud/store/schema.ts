@@ -29,6 +29,9 @@ CREATE TABLE releases (
 	updated TEXT NOT NULL,
 	halted TEXT,
 	halt_from INTEGER NOT NULL DEFAULT 0,
+	downgrade INTEGER NOT NULL DEFAULT 0,
+	manifest TEXT,
+	signatures TEXT,
 	UNIQUE (product, precedence)
 ) STRICT;
 

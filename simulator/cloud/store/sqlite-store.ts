@@ -29,6 +29,9 @@ interface ReleaseRow {
 	updated: string;
 	halted: string | null;
 	halt_from: number;
+	downgrade: number;
+	manifest: string | null;
+	signatures: string | null;
 }
 
 interface ReportRow {
@@ -75,12 +78,16 @@ function releaseFromRow(row: ReleaseRow): ReleaseRecord {
 		updated: row.updated,
 		halted: row.halted,
 		haltFrom: row.halt_from,
+		downgrade: row.downgrade === 1,
+		manifest: row.manifest,
+		signatures: row.signatures === null ? null : JSON.parse(row.signatures),
 	};
 }
 
 function releaseParameters(r: ReleaseRecord): unknown[] {
 	return [r.product, r.version, precedence(r.version), r.description, r.policy, r.enable ? 1 : 0, r.limit, r.percentage,
-		r.rate, r.period, r.checksum, r.size, r.created, r.updated, r.halted, r.haltFrom, r.id];
+		r.rate, r.period, r.checksum, r.size, r.created, r.updated, r.halted, r.haltFrom, r.downgrade ? 1 : 0, r.manifest,
+		r.signatures === null ? null : JSON.stringify(r.signatures), r.id];
 }
 
 function reportFromRow(row: ReportRow): StoredReport {
@@ -122,11 +129,11 @@ export class SqliteStore implements CloudStore {
 		this.#statements = {
 			releases: db.prepare('SELECT * FROM releases ORDER BY created, id'),
 			insertRelease: db.prepare(`INSERT INTO releases (product, version, precedence, description, policy, enable, max_devices,
-				percentage, rate, period, checksum, size, created, updated, halted, halt_from, id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				percentage, rate, period, checksum, size, created, updated, halted, halt_from, downgrade, manifest, signatures, id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			updateRelease: db.prepare(`UPDATE releases SET product = ?, version = ?, precedence = ?, description = ?, policy = ?,
 				enable = ?, max_devices = ?, percentage = ?, rate = ?, period = ?, checksum = ?, size = ?, created = ?, updated = ?,
-				halted = ?, halt_from = ? WHERE id = ?`),
+				halted = ?, halt_from = ?, downgrade = ?, manifest = ?, signatures = ? WHERE id = ?`),
 			sameVersion: db.prepare('SELECT id, version FROM releases WHERE product = ? AND precedence = ?'),
 			deleteRelease: db.prepare('DELETE FROM releases WHERE id = ?'),
 			grants: db.prepare('SELECT release_id AS release, device_id AS device, token, offered, started FROM grants'),
