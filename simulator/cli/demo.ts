@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCloud } from '../cloud/server';
-import { createRelease } from '../cloud/admin-client';
+import { publishSignedRelease } from '../signing/publish';
+import { createSigningKey, loadSigningKey } from '../signing/release-signing';
 import { makeImage } from '../image';
 import { initDevice } from '../device/device-folder';
 import { runDeviceOnce } from '../device/run-device';
@@ -27,19 +28,22 @@ export async function demoCommand(argv: string[]): Promise<number> {
 		const product = 'demo-sensor';
 		out.write(`cloud       ${cloud.url}\n`);
 		const image = makeImage({ product, version: '1.1.0' }, size);
-		const release = await createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version: '1.1.0', description: 'demo release', image });
-		out.write(`release     ${product} ${release.version}  ${formatBytes(release.size)}  sha256 ${release.checksum.slice(0, 16)}…\n`);
+		// The publisher's signing key stays here; the cloud only carries the signed manifest.
+		const key = loadSigningKey(createSigningKey(path.join(root, 'publisher')).privatePath);
+		const release = await publishSignedRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version: '1.1.0', description: 'demo release', image, keys: [key] });
+		out.write(`release     ${product} ${release.version}  ${formatBytes(release.size)}  sha256 ${release.checksum.slice(0, 16)}…  signed by ${key.keyid}\n`);
 		const dir = path.join(root, 'device');
-		initDevice({ dir, id: 'demo-0001', product, version: '1.0.0', cloud: cloud.url, caPem: cloud.caPem, token: cloud.fleetToken, props: { model: 'sim-esp32' } });
-		out.write('device      demo-0001 running 1.0.0, checking in\n');
+		initDevice({ dir, id: 'demo-0001', product, version: '1.0.0', cloud: cloud.url, caPem: cloud.caPem, token: cloud.fleetToken, props: { model: 'sim-esp32' }, trustedKeys: [key.publicKey] });
+		out.write('device      demo-0001 running 1.0.0 on the XS engine, checking in\n');
 		const bar = createProgressBar(out, 'download   ');
 		const result = await runDeviceOnce(dir, {
 			onAgent(agent) {
 				agent.watch('update:progress', (p: { received: number; total: number }) => bar.update(p.received, p.total));
 				agent.watch('update:state', (s: { state: string }) => {
+					if (s.state === 'downloading') out.write('signature   release manifest verified with the trusted key\n');
 					if (s.state === 'verifying') {
 						bar.done();
-						out.write('verify      sha256 matches the release\n');
+						out.write('verify      sha256 and size match the signed manifest\n');
 					}
 					if (s.state === 'activating') out.write('switch      boot slot switched, restarting\n');
 				});
@@ -47,7 +51,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 					out.write(`device:update  ${u.version} (${formatBytes(u.size)}) ready in ${u.slot}\n`);
 				});
 				agent.watch('update:outcome', (r: { outcome: string }) => {
-					if (r.outcome === 'updated') out.write('reboot      new firmware confirmed\n');
+					if (r.outcome === 'updated') out.write('trial boot  self-test passed, new firmware confirmed\n');
 				});
 			},
 		});
