@@ -4,7 +4,7 @@
  * answer must be a JSON 2xx or 4xx (never a 5xx), nothing may be logged as an internal error,
  * and the cloud must still serve a normal check-in at the end.
  *
- * UPDRAFT_FUZZ_CASES scales the number of requests (default 1000 per test); for a long run:
+ * UPDRAFT_FUZZ_CASES scales the number of requests (default 700 per test); for a long run:
  *   UPDRAFT_FUZZ_CASES=100000 npx ava test/simulator/cloud-fuzz.test.ts
  */
 import test, { type ExecutionContext } from 'ava';
@@ -13,7 +13,7 @@ import { connect } from 'node:tls';
 import { createRelease } from '../../simulator/cloud/admin-client';
 import { call, startTestCloud, type Answer, type RequestOptions, type TestCloud } from '../helpers/cloud';
 
-const CASES = Number(process.env.UPDRAFT_FUZZ_CASES ?? 1000);
+const CASES = Number(process.env.UPDRAFT_FUZZ_CASES ?? 700);
 const CONCURRENCY = 16;
 
 function random(seed: number) {
