@@ -6,7 +6,9 @@
  * keep-alive connections, driven by the same load generator (load.ts) from this process.
  *
  * Devices are spread over the products with varied properties and versions, so a check-in walks
- * several releases before one matches, or none does. A warm-up pass gives every device its
+ * several releases before one matches, or none does. With the default 2,000 devices each one
+ * checks in several times a second, as in a retry storm: the cloud then skips rewriting unchanged
+ * device records (device-registry.ts). `devices: 30000` makes most check-ins new writes. A warm-up pass gives every device its
  * grants first; the measured runs are the steady state of a fleet checking in. The two servers
  * are measured in alternating rounds, and each one's best round counts, so that a busy moment of
  * a shared machine does not decide the ratio.
