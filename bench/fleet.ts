@@ -3,7 +3,10 @@
  * 10,000) in this process, the cloud in a child process, a staged rollout of 10, 50 and 100
  * percent; the goal is every device on the new version, no errors, in under a minute.
  *
- * Run alone: node --import tsx bench/fleet.ts [DEVICES]
+ * The devices run in two child processes (shards) by default and the cloud in a third, so that a
+ * 2-core machine is used whole.
+ *
+ * Run alone: node --import tsx bench/fleet.ts [DEVICES] [SHARDS]
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,8 @@ export interface FleetBenchOptions {
 	devices?: number;
 	seed?: string;
 	concurrency?: number;
+	/** Processes the devices run in; default 2, so that devices and cloud use both cores of a 2-core machine. */
+	shards?: number;
 }
 
 export async function benchFleet(log: (line: string) => void = () => {}, options: FleetBenchOptions = {}): Promise<FleetBenchResult> {
@@ -50,6 +55,7 @@ export async function benchFleet(log: (line: string) => void = () => {}, options
 			imageSize: 4096,
 			plan: { stages: [10, 50, 100], limit: null, rate: null, period: null, policy: '' },
 			concurrency: options.concurrency ?? 128,
+			shards: options.shards ?? 2,
 			checkPeriodMs: 24 * 3_600_000,
 			idleScale: 1000,
 			onProgress: (p) => {
@@ -81,7 +87,8 @@ export async function benchFleet(log: (line: string) => void = () => {}, options
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
 	const devices = process.argv[2] ? Number(process.argv[2]) : 10_000;
-	const result = await benchFleet((line) => process.stderr.write(`${line}\n`), { devices });
+	const shards = process.argv[3] ? Number(process.argv[3]) : undefined;
+	const result = await benchFleet((line) => process.stderr.write(`${line}\n`), { devices, shards });
 	const { summary, ...rest } = result;
-	process.stdout.write(`${JSON.stringify({ ...rest, stages: summary.stages, tls: summary.tls, outcomes: summary.outcomes }, null, 2)}\n`);
+	process.stdout.write(`${JSON.stringify({ ...rest, shards: summary.shards, stages: summary.stages, tls: summary.tls, outcomes: summary.outcomes }, null, 2)}\n`);
 }

@@ -14,7 +14,7 @@ import { parse, required, integer, UsageError } from './args';
 
 export const fleetUsage = `updraft fleet --devices N --seed S [--stages 10,50,100] [--limit N] [--rate R --rate-period SECONDS]
               [--policy TEXT] [--faults SHARE] [--fault-odds REFUSE,CUT] [--product P] [--from V[:W],...]
-              [--to V] [--image-size BYTES] [--concurrency C] [--json]
+              [--to V] [--image-size BYTES] [--concurrency C] [--shards N] [--json]
               [--cloud URL --ca FILE --token FLEET_TOKEN [--admin-token T]] [--inline-cloud] [--data DIR]
   Runs N in-memory devices (the agent on Node, its real TLS socket adapter, one event loop) with
   varied device.json5 properties (model, memory, region, channel, hw, battery), seeded by S,
@@ -23,7 +23,9 @@ export const fleetUsage = `updraft fleet --devices N --seed S [--stages 10,50,10
   ("none" for no percentage). --limit, --rate/--rate-period and --policy go on the release.
   --faults: the share (0-1) of devices whose network refuses or cuts connections (per connection
   odds --fault-odds, default 0.1,0.2). --from: starting versions with weights (default
-  1.0.0:6,1.1.0:3,1.2.0:1). Without --cloud a cloud is started in a child process (--inline-cloud:
+  1.0.0:6,1.1.0:3,1.2.0:1). --concurrency: devices at work at once (default 128). --shards: child
+  processes the devices run in (default 1: all in this one; 2 on a 2-core machine with the cloud
+  in a third process uses both cores best for large fleets). Without --cloud a cloud is started in a child process (--inline-cloud:
   in this one) on --data (default a temporary folder, removed at the end). With --cloud the
   admin token comes from --admin-token or UPDRAFT_ADMIN_TOKEN.
   Prints a live progress line on stderr and a summary table (--json: the summary as JSON) on
@@ -37,7 +39,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
 		stages: { type: 'string' }, limit: { type: 'string' }, rate: { type: 'string' }, 'rate-period': { type: 'string' },
 		policy: { type: 'string' }, faults: { type: 'string' }, 'fault-odds': { type: 'string' },
 		product: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-		'image-size': { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' },
+		'image-size': { type: 'string' }, concurrency: { type: 'string' }, shards: { type: 'string' }, json: { type: 'boolean' },
 		cloud: { type: 'string' }, ca: { type: 'string' }, token: { type: 'string' }, 'admin-token': { type: 'string' },
 		'inline-cloud': { type: 'boolean' }, data: { type: 'string' },
 	});
@@ -111,6 +113,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
 			},
 			faults,
 			concurrency,
+			shards: integer(values.shards, 'shards', 1) ?? 1,
 			checkPeriodMs: 24 * 3_600_000,
 			idleScale: 1000,
 			onProgress: (p) => display.update(p),

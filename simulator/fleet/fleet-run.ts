@@ -10,35 +10,26 @@
  * under a rate limit the devices turned away check again once the rate window has moved on.
  * Between waves the devices' clocks move on by a check period at once; the devices sleep.
  *
- * All devices share one event loop and one TLS session cache; the cloud runs wherever the caller
- * started it (cloud-process.ts puts it in a child process, on the other core).
+ * The devices live in shards (fleet-shard.ts): all in this process, sharing one event loop and one
+ * TLS session cache, or spread over child processes to use more cores. The run here decides who
+ * checks in when and keeps the tally. The cloud runs wherever the caller started it
+ * (cloud-process.ts puts it in a child process of its own).
  */
-import type { NetworkPort } from '../../modules/ports';
-import { seededRandom } from '../../modules/random';
-import { createTlsSessionCache } from '../../hosts/sim/tls-sessions';
-import { DEFAULT_SECTOR_SIZE, type FlashLayout } from '../../hosts/sim/flash/layout';
 import { createRelease, getRelease, updateRelease, type AdminConnection, type ReleaseInfo } from '../cloud/admin-client';
 import { makeImage } from '../image';
-import { MemoryDevice, type DeviceRun, type DeviceWorld } from './memory-device';
-import { generatePopulation, type DeviceProfile } from './population';
+import type { DeviceRun } from './memory-device';
 import { checkPlan, type RolloutPlan } from './rollout-plan';
-import { flakyNetwork, checkFlakyOptions, type FlakyCounts } from './flaky-network';
-import { aliasHosts } from './host-alias';
+import { checkFlakyOptions, type FlakyCounts } from './flaky-network';
+import { FleetShard, fleetProfiles, type FaultMix, type Shard, type ShardOptions, type ShardState } from './fleet-shard';
+import { spawnShard } from './shard-process';
+
+export type { FaultMix } from './fleet-shard';
 
 export interface FleetCloudConnection {
 	url: string;
 	caPem: string;
 	fleetToken: string;
 	adminToken: string;
-}
-
-/** A share of the devices gets a network that refuses or cuts some of its connections. */
-export interface FaultMix {
-	/** Share (0-1) of the devices with a flaky network. */
-	share: number;
-	/** Per connection of such a device: chance it is refused, chance it is cut. */
-	refuse: number;
-	cut: number;
 }
 
 export interface FleetRunOptions {
@@ -54,8 +45,14 @@ export interface FleetRunOptions {
 	imageSize: number;
 	plan: RolloutPlan;
 	faults?: FaultMix;
-	/** Devices working at the same time. */
+	/** Devices working at the same time (shared among the shards). */
 	concurrency: number;
+	/**
+	 * Processes the devices run in: 1 (the default) runs them all in this process; more starts
+	 * that many child processes, each with every n-th device, so that a large fleet uses more
+	 * than one core.
+	 */
+	shards?: number;
 	/** Device time between two check-ins of a device (one stage). */
 	checkPeriodMs: number;
 	/** Idle waits of the devices (backoff, deadlines) pass this many times faster. */
@@ -126,6 +123,8 @@ export interface FleetSummary {
 	};
 	tls: { full: number; resumed: number };
 	faults: { devices: number } & FlakyCounts;
+	/** Processes the devices ran in. */
+	shards: number;
 	/** Cycles that threw instead of settling: bugs, not faults. */
 	errors: number;
 	errorSamples: string[];
@@ -133,13 +132,15 @@ export interface FleetSummary {
 	wallMs: number;
 	/** Device time the run covered (check periods). */
 	deviceTimeMs: number;
+	/** CPU time of this process and of the shards' processes. */
 	fleetCpuMs: number;
 }
 
+/** What the run knows of each device: where it runs and how its last cycle went. */
 interface Member {
-	profile: DeviceProfile;
-	device: MemoryDevice;
-	flaky: (() => number) | undefined;
+	id: string;
+	shard: number;
+	version: string;
 	last: DeviceRun | undefined;
 	offered: boolean;
 }
@@ -149,6 +150,7 @@ const TRANSIENT = new Set(['CONNECTION_LOST', 'TIMEOUT', 'DOWNLOAD_FAILED', 'BAD
 /** Follow-up waves of a stage at most (failures, rate windows). */
 const MAX_FOLLOW_UPS = 12;
 const MAX_CONCURRENCY = 4096;
+const MAX_SHARDS = 16;
 
 export function checkFleetOptions(options: FleetRunOptions): void {
 	if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > MAX_CONCURRENCY) {
@@ -160,6 +162,8 @@ export function checkFleetOptions(options: FleetRunOptions): void {
 	if (!(options.checkPeriodMs >= 0) || !Number.isFinite(options.checkPeriodMs)) throw new RangeError(`check period must be a number of ms >= 0, not ${options.checkPeriodMs}`);
 	if (!(options.idleScale >= 1) || !Number.isFinite(options.idleScale)) throw new RangeError(`idle scale must be >= 1, not ${options.idleScale}`);
 	checkPlan(options.plan);
+	const shards = options.shards ?? 1;
+	if (!Number.isSafeInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw new RangeError(`shards must be 1 to ${MAX_SHARDS}, not ${shards}`);
 	if (options.faults) {
 		const { share, refuse, cut } = options.faults;
 		if (!(share >= 0 && share <= 1)) throw new RangeError(`the share of faulty devices is 0 to 1, not ${share}`);
@@ -184,75 +188,55 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetSummary> 
 	};
 	emit();
 
-	const members = buildFleet(options);
-	const versionsBefore = histogram(members.map((m) => m.device.version));
-	const release = await createRelease({
-		...admin,
-		product: options.product,
-		version: options.to,
-		image: makeImage({ product: options.product, version: options.to }, options.imageSize),
-		description: `fleet run: ${options.devices} devices, seed ${options.seed}`,
-		policy: plan.policy,
-		percentage: stages[0],
-		limit: plan.limit,
-		rate: plan.rate,
-		period: plan.period,
-	});
-
-	const sessions = options.sessions === false ? undefined : createTlsSessionCache();
-	const faultCounts: FlakyCounts = { refused: 0, cut: 0 };
-	const aliases = options.hostAliases ?? { localhost: '127.0.0.1' };
-	const byId = new Map(members.map((m) => [m.device.id, m]));
-	const world: DeviceWorld = {
-		api: cloud.url,
-		token: cloud.fleetToken,
-		caPem: cloud.caPem,
-		sessions,
-		update: { signatures: 'optional' },
-		idleScale: options.idleScale,
-		network: (tls, device) => {
-			let network: NetworkPort = aliasHosts(tls, aliases);
-			const random = byId.get(device.id)?.flaky;
-			if (random && options.faults) network = flakyNetwork(network, { refuse: options.faults.refuse, cut: options.faults.cut, random }, faultCounts);
-			return network;
-		},
+	const shardCount = options.shards ?? 1;
+	const members: Member[] = fleetProfiles(options).map((profile, index) => ({
+		id: profile.id, shard: index % shardCount, version: profile.version, last: undefined, offered: false,
+	}));
+	const byId = new Map(members.map((m) => [m.id, m]));
+	const versionsBefore = histogram(members.map((m) => m.version));
+	const shards = await startShards(options, shardCount);
+	const stopAll = () => {
+		for (const shard of shards) shard.stop();
 	};
+	options.signal?.addEventListener('abort', stopAll);
+	try {
+		const release = await createRelease({
+			...admin,
+			product: options.product,
+			version: options.to,
+			image: makeImage({ product: options.product, version: options.to }, options.imageSize),
+			description: `fleet run: ${options.devices} devices, seed ${options.seed}`,
+			policy: plan.policy,
+			percentage: stages[0],
+			limit: plan.limit,
+			rate: plan.rate,
+			period: plan.period,
+		});
 
-	const outcomes: Record<string, number> = {};
-	const reasons: Record<string, number> = {};
-	const errorSamples: string[] = [];
-	let errors = 0;
-	let deviceTime = Date.now();
-	const startTime = deviceTime;
-	const stageSummaries: StageSummary[] = [];
-	const onTarget = (m: Member) => m.device.version === options.to;
-	const aborted = () => options.signal?.aborted === true;
+		const outcomes: Record<string, number> = {};
+		const reasons: Record<string, number> = {};
+		let deviceTime = Date.now();
+		const startTime = deviceTime;
+		const stageSummaries: StageSummary[] = [];
+		const onTarget = (m: Member) => m.version === options.to;
+		const aborted = () => options.signal?.aborted === true;
 
-	const wave = async (group: Member[]): Promise<{ offered: number; newlyOffered: number }> => {
-		progress.phase = 'wave';
-		progress.wave++;
-		progress.waveDone = 0;
-		progress.waveSize = group.length;
-		emit();
-		let offered = 0;
-		let newlyOffered = 0;
-		let next = 0;
-		const worker = async () => {
-			while (next < group.length && !aborted()) {
-				const member = group[next++]!;
-				member.device.sleepUntil(deviceTime);
-				let run: DeviceRun | undefined;
-				try {
-					run = await member.device.cycle(world);
-				} catch (error) {
-					errors++;
-					if (errorSamples.length < 5) errorSamples.push(`${member.device.id}: ${(error as Error).stack ?? String(error)}`);
-				}
+		const wave = async (group: Member[]): Promise<{ offered: number; newlyOffered: number }> => {
+			progress.phase = 'wave';
+			progress.wave++;
+			progress.waveDone = 0;
+			progress.waveSize = group.length;
+			emit();
+			let offered = 0;
+			let newlyOffered = 0;
+			const onRun = (id: string, run: DeviceRun | null) => {
+				const member = byId.get(id)!;
 				const wasFailing = member.last?.outcome === 'failed';
-				member.last = run;
+				member.last = run ?? undefined;
 				progress.checkins++;
 				progress.waveDone++;
 				if (run) {
+					member.version = run.after;
 					outcomes[run.outcome] = (outcomes[run.outcome] ?? 0) + 1;
 					if (run.reason && run.outcome !== 'updated') reasons[run.reason] = (reasons[run.reason] ?? 0) + 1;
 					if (run.update === release.id) {
@@ -262,121 +246,139 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetSummary> 
 					}
 					if (run.outcome === 'updated' && run.after === options.to && run.before !== options.to) progress.updated++;
 				}
-				const failing = run === undefined || run.outcome === 'failed';
+				const failing = run === null || run.outcome === 'failed';
 				if (failing !== wasFailing) progress.failing += failing ? 1 : -1;
 				if (progress.waveDone % 50 === 0) emit();
+			};
+			if (!aborted()) {
+				await Promise.all(shards.map((shard, index) => {
+					const ids = group.filter((m) => m.shard === index).map((m) => m.id);
+					return ids.length > 0 ? shard.wave(ids, deviceTime, onRun) : undefined;
+				}));
 			}
-		};
-		await Promise.all(Array.from({ length: Math.min(options.concurrency, group.length) }, worker));
-		// The devices sleep until their next check.
-		deviceTime += options.checkPeriodMs;
-		emit();
-		return { offered, newlyOffered };
-	};
-
-	for (const [index, percentage] of stages.entries()) {
-		if (aborted()) break;
-		const stageStart = performance.now();
-		const updatedBefore = progress.updated;
-		const checkinsBefore = progress.checkins;
-		progress.stage = index + 1;
-		progress.percentage = percentage;
-		progress.wave = 0;
-		if (index > 0) {
-			progress.phase = 'publishing';
+			// The devices sleep until their next check.
+			deviceTime += options.checkPeriodMs;
 			emit();
-			await updateRelease({ ...admin, id: release.id, changes: { percentage } });
-		}
-		let offered = 0;
-		let waveStart = performance.now();
-		let result = await wave(members.filter((m) => !onTarget(m)));
-		offered += result.offered;
-		for (let n = 0; n < MAX_FOLLOW_UPS && !aborted(); n++) {
-			const retry = members.filter((m) => !onTarget(m) && m.last?.outcome === 'failed' && TRANSIENT.has(m.last.reason ?? ''));
-			const limitReached = plan.limit !== null && members.filter((m) => m.offered).length >= plan.limit;
-			const rateBound = plan.rate !== null && result.newlyOffered > 0 && !limitReached;
-			const turnedAway = rateBound ? members.filter((m) => !onTarget(m) && m.last?.outcome === 'none') : [];
-			if (retry.length === 0 && turnedAway.length === 0) break;
-			if (turnedAway.length > 0) {
-				// The rate window admits new devices again once a period has passed since it filled.
-				const wait = waveStart + plan.period! * 1000 - performance.now();
-				if (wait > 0) {
-					progress.phase = 'waiting';
-					emit();
-					await sleep(wait, options.signal);
-				}
-			}
-			waveStart = performance.now();
-			result = await wave([...retry, ...turnedAway]);
-			offered += result.offered;
-		}
-		stageSummaries.push({
-			percentage,
-			waves: progress.wave,
-			checkins: progress.checkins - checkinsBefore,
-			offered,
-			updated: progress.updated - updatedBefore,
-			updatedTotal: members.filter(onTarget).length,
-			failed: members.filter((m) => !onTarget(m) && (m.last === undefined || m.last.outcome === 'failed')).length,
-			wallMs: Math.round(performance.now() - stageStart),
-		});
-	}
+			return { offered, newlyOffered };
+		};
 
-	progress.phase = 'done';
-	emit();
-	const final = await getRelease({ ...admin, id: release.id });
-	const cpu = process.cpuUsage(cpuStart);
-	return {
+		for (const [index, percentage] of stages.entries()) {
+			if (aborted()) break;
+			const stageStart = performance.now();
+			const updatedBefore = progress.updated;
+			const checkinsBefore = progress.checkins;
+			progress.stage = index + 1;
+			progress.percentage = percentage;
+			progress.wave = 0;
+			if (index > 0) {
+				progress.phase = 'publishing';
+				emit();
+				await updateRelease({ ...admin, id: release.id, changes: { percentage } });
+			}
+			let offered = 0;
+			let waveStart = performance.now();
+			let result = await wave(members.filter((m) => !onTarget(m)));
+			offered += result.offered;
+			for (let n = 0; n < MAX_FOLLOW_UPS && !aborted(); n++) {
+				const retry = members.filter((m) => !onTarget(m) && m.last?.outcome === 'failed' && TRANSIENT.has(m.last.reason ?? ''));
+				const limitReached = plan.limit !== null && members.filter((m) => m.offered).length >= plan.limit;
+				const rateBound = plan.rate !== null && result.newlyOffered > 0 && !limitReached;
+				const turnedAway = rateBound ? members.filter((m) => !onTarget(m) && m.last?.outcome === 'none') : [];
+				if (retry.length === 0 && turnedAway.length === 0) break;
+				if (turnedAway.length > 0) {
+					// The rate window admits new devices again once a period has passed since it filled.
+					const wait = waveStart + plan.period! * 1000 - performance.now();
+					if (wait > 0) {
+						progress.phase = 'waiting';
+						emit();
+						await sleep(wait, options.signal);
+					}
+				}
+				waveStart = performance.now();
+				result = await wave([...retry, ...turnedAway]);
+				offered += result.offered;
+			}
+			stageSummaries.push({
+				percentage,
+				waves: progress.wave,
+				checkins: progress.checkins - checkinsBefore,
+				offered,
+				updated: progress.updated - updatedBefore,
+				updatedTotal: members.filter(onTarget).length,
+				failed: members.filter((m) => !onTarget(m) && m.last?.outcome === 'failed').length,
+				wallMs: Math.round(performance.now() - stageStart),
+			});
+		}
+
+		progress.phase = 'done';
+		emit();
+		const final = await getRelease({ ...admin, id: release.id });
+		const states = await Promise.all(shards.map((shard) => shard.state()));
+		const closed = await closeShards(shards);
+		const cpu = process.cpuUsage(cpuStart);
+		const versionsAfter: Record<string, number> = {};
+		for (const state of states) for (const [version, n] of Object.entries(state.versions)) versionsAfter[version] = (versionsAfter[version] ?? 0) + n;
+		const sum = (pick: (state: ShardState) => number) => states.reduce((total, state) => total + pick(state), 0);
+		return {
+			devices: options.devices,
+			seed: options.seed,
+			product: options.product,
+			to: options.to,
+			imageSize: options.imageSize,
+			release: final,
+			stages: stageSummaries,
+			versionsBefore,
+			versionsAfter,
+			outcomes,
+			reasons,
+			reports: { success: final.counters.success, failure: final.counters.failure, undelivered: sum((s) => s.undelivered) },
+			tls: { full: sum((s) => s.tls.full), resumed: sum((s) => s.tls.resumed) },
+			faults: { devices: sum((s) => s.faults.devices), refused: sum((s) => s.faults.refused), cut: sum((s) => s.faults.cut) },
+			errors: sum((s) => s.errors),
+			errorSamples: states.flatMap((s) => s.errorSamples).slice(0, 5),
+			interrupted: aborted(),
+			shards: shardCount,
+			wallMs: Math.round(performance.now() - started),
+			deviceTimeMs: deviceTime - startTime,
+			fleetCpuMs: Math.round((cpu.user + cpu.system) / 1000) + closed.reduce((total, c) => total + (c.cpuMs ?? 0), 0),
+		};
+	} finally {
+		options.signal?.removeEventListener('abort', stopAll);
+		await closeShards(shards);
+	}
+}
+
+/** One shard in this process, or that many child processes, each with a share of the devices. */
+async function startShards(options: FleetRunOptions, count: number): Promise<Shard[]> {
+	const shardOptions = (shard: number): ShardOptions => ({
+		cloud: { url: options.cloud.url, caPem: options.cloud.caPem, fleetToken: options.cloud.fleetToken },
 		devices: options.devices,
 		seed: options.seed,
 		product: options.product,
-		to: options.to,
+		from: options.from,
 		imageSize: options.imageSize,
-		release: final,
-		stages: stageSummaries,
-		versionsBefore,
-		versionsAfter: histogram(members.map((m) => m.device.version)),
-		outcomes,
-		reasons,
-		reports: {
-			success: final.counters.success,
-			failure: final.counters.failure,
-			undelivered: members.reduce((sum, m) => sum + m.device.pendingReports, 0),
-		},
-		tls: { full: sessions?.full ?? 0, resumed: sessions?.resumed ?? 0 },
-		faults: { devices: members.filter((m) => m.flaky).length, ...faultCounts },
-		errors,
-		errorSamples,
-		interrupted: aborted(),
-		wallMs: Math.round(performance.now() - started),
-		deviceTimeMs: deviceTime - startTime,
-		fleetCpuMs: Math.round((cpu.user + cpu.system) / 1000),
-	};
+		faults: options.faults,
+		idleScale: options.idleScale,
+		concurrency: Math.max(1, Math.ceil(options.concurrency / count)),
+		sessions: options.sessions,
+		hostAliases: options.hostAliases,
+		shard,
+		shards: count,
+	});
+	if (count === 1) return [new FleetShard(shardOptions(0))];
+	const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnShard(shardOptions(i))));
+	const shards = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+	const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+	if (failed) {
+		await closeShards(shards);
+		throw failed.reason;
+	}
+	return shards;
 }
 
-/** The devices, each with the factory image of its version in slot 0. */
-function buildFleet(options: FleetRunOptions): Member[] {
-	const profiles = generatePopulation({ devices: options.devices, seed: options.seed, versions: options.from });
-	const slotSize = Math.ceil((options.imageSize + DEFAULT_SECTOR_SIZE) / DEFAULT_SECTOR_SIZE) * DEFAULT_SECTOR_SIZE;
-	const layout: FlashLayout = { sectorSize: DEFAULT_SECTOR_SIZE, slotSize };
-	const images = new Map<string, Uint8Array>();
-	const faultRandom = seededRandom(`faults:${options.seed}`);
-	const now = Date.now();
-	return profiles.map((profile) => {
-		let image = images.get(profile.version);
-		if (!image) {
-			image = makeImage({ product: options.product, version: profile.version }, options.imageSize);
-			images.set(profile.version, image);
-		}
-		const faulty = options.faults !== undefined && faultRandom() < options.faults.share;
-		return {
-			profile,
-			device: new MemoryDevice({ id: profile.id, product: options.product, properties: profile.properties }, layout, image, profile.version, now),
-			flaky: faulty ? seededRandom(`network:${options.seed}:${profile.id}`) : undefined,
-			last: undefined,
-			offered: false,
-		};
-	});
+/** Close every shard (idempotent); the CPU time each child process used. */
+function closeShards(shards: Shard[]): Promise<{ cpuMs?: number }[]> {
+	return Promise.all(shards.map((shard) => shard.close()));
 }
 
 function histogram(values: readonly string[]): Record<string, number> {

@@ -67,7 +67,7 @@ export function formatSummary(s: FleetSummary, extra: { cloudCpuMs?: number } = 
 	]));
 	out.push('');
 	const c = r.counters;
-	const cpu = `fleet CPU ${formatDuration(s.fleetCpuMs)}${extra.cloudCpuMs !== undefined ? `, cloud CPU ${formatDuration(extra.cloudCpuMs)}` : ''}`;
+	const cpu = `fleet CPU ${formatDuration(s.fleetCpuMs)}${s.shards > 1 ? ` (${s.shards} device processes)` : ''}${extra.cloudCpuMs !== undefined ? `, cloud CPU ${formatDuration(extra.cloudCpuMs)}` : ''}`;
 	out.push(formatTable([
 		['outcomes', counts(s.outcomes)],
 		['reasons', counts(s.reasons)],

@@ -197,7 +197,7 @@ test('the summary table and the progress line say what happened', (t) => {
 		outcomes: { updated: 10, none: 4 }, reasons: {},
 		reports: { success: 10, failure: 0, undelivered: 0 },
 		tls: { full: 2, resumed: 50 }, faults: { devices: 0, refused: 0, cut: 0 },
-		errors: 0, errorSamples: [], interrupted: false, wallMs: 1600, deviceTimeMs: 2 * 86_400_000, fleetCpuMs: 800,
+		shards: 1, errors: 0, errorSamples: [], interrupted: false, wallMs: 1600, deviceTimeMs: 2 * 86_400_000, fleetCpuMs: 800,
 	};
 	const text = formatSummary(summary, { cloudCpuMs: 700 });
 	t.regex(text, /^1\s+50%\s+1\s+10\s+6\s+6\s+6\s+0\s+900 ms$/m);
