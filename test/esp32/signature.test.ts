@@ -8,7 +8,7 @@ import { createSignaturePort, isPublicKey, isSignature, type EcdsaBackend } from
 
 /** Node's ECDSA as the backend; it verifies the message it was last asked to hash. */
 function nodeBackend() {
-	let message = new Uint8Array(0);
+	let message: Uint8Array = new Uint8Array(0);
 	const calls: string[] = [];
 	const backend: EcdsaBackend = {
 		sha256(m) {
