@@ -142,6 +142,9 @@ export async function createCa(options: CreateCaOptions): Promise<CertificateAnd
 			extension(OID.basicConstraints, true, sequence(boolean(true))),
 			extension(OID.keyUsage, true, namedBits([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign])),
 			extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
+			// Self-signed, so the authority is itself. Moddable's TLS reads this extension of every
+			// certificate in the chain and fails the handshake without it.
+			extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, octetString(keyIdentifier(spki))))),
 		],
 	}, privateKey);
 	return { certPem: derToPem(certificate, 'CERTIFICATE'), keyPem: exportKey(privateKey) };
