@@ -71,6 +71,8 @@ export class UpdraftAgent {
 	#keys: TrustedKey[];
 	#busy = false;
 	#trialDecision: ((ok: boolean, reason?: string) => void) | undefined;
+	/** The trial's self-test failed only because the cloud could not be reached. */
+	#unreachable = false;
 
 	constructor(ports: Ports, config: AgentConfig) {
 		this.#settings = readSettings(config);
@@ -381,7 +383,9 @@ export class UpdraftAgent {
 		}
 		const result = fail(Reason.SELF_TEST_FAILED, failure, offer);
 		result.outcome = 'rolledback';
-		this.#guard.block(offer, Reason.SELF_TEST_FAILED);
+		// Not reaching the cloud may be the network's fault, not the firmware's: like a rollback of
+		// unknown cause, that gets one more attempt before the release is blocked.
+		this.#guard.block(offer, this.#unreachable ? Reason.ROLLED_BACK : Reason.SELF_TEST_FAILED);
 		// Reported as running the firmware it goes back to, which is what the cloud will see next.
 		this.#report(offer, result, this.#machine.from);
 		// Idle before the switch back: a cut in between boots the trial slot again, which the
@@ -431,8 +435,9 @@ export class UpdraftAgent {
 			if (r && typeof r === 'object' && (r as { ok?: unknown }).ok === false) return `device:selftest: ${String((r as { reason?: unknown }).reason ?? 'failed')}`;
 		}
 		try {
-			await this.#api.checkin(offer.version, 2);
+			await this.#api.checkin(offer.version);
 		} catch (error) {
+			this.#unreachable = true;
 			return `the new firmware cannot reach the device cloud: ${describe(error)}`;
 		}
 		return undefined;

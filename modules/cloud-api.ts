@@ -22,9 +22,12 @@ export function isTransportError(error: unknown): boolean {
 	return error instanceof HttpError && TRANSPORT.includes(error.code);
 }
 
-/** Retryable: transport failures, and server answers that say "later". */
+/**
+ * Retryable: transport failures, responses that broke the protocol (a proxy's garbage may not
+ * repeat), and server answers that say "later".
+ */
 function retryable(error: unknown): boolean {
-	if (isTransportError(error)) return true;
+	if (error instanceof HttpError) return true;
 	if (error instanceof UpdateError) return error.reason === Reason.CONNECTION_LOST;
 	return error instanceof StatusError && (error.status >= 500 || error.status === 429);
 }

@@ -135,6 +135,9 @@ export class Downloader {
 	}
 
 	async #attempt(offer: ReleaseOffer, progress: Progress, deadline: number): Promise<void> {
+		// Every byte is already written (the connection failed after the last one): nothing to
+		// fetch; the hash check that follows decides whether the image is good.
+		if (progress.writer && progress.written === progress.size) return;
 		const headers: Record<string, string> = {};
 		if (progress.written > 0) {
 			headers.Range = `bytes=${progress.written}-`;
