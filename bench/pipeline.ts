@@ -1,7 +1,8 @@
 /*
  * OTA pipeline throughput: the agent (Node engine) downloading a 64 MiB image from the cloud
  * through its real TLS socket adapter (hosts/sim/tls-network.ts), streaming it into a
- * file-backed slot (file-slot.ts) while hashing it and journalling every chunk, against
+ * file-backed slot (file-slot.ts) while hashing it and journalling every chunk (at the device's
+ * default of 4 KiB per read, and at 16 KiB, a TLS record), against
  *
  *   curl -s --cacert CA URL | tee >(sha256sum >/dev/null) > file
  *
@@ -31,20 +32,18 @@ import { fileSlotFlash } from './file-slot';
 
 export interface PipelineBenchResult {
 	sizeMiB: number;
-	/** Bytes per read of the agent (update.chunkSize). */
-	chunkSize: number;
-	agent: { mibPerSecond: number; seconds: number };
+	/** The agent at each chunk size (update.chunkSize: bytes per read, its one image buffer). */
+	agent: { chunkSize: number; mibPerSecond: number; seconds: number; ratio: number | null }[];
 	/** null when curl is not installed. */
 	curl: { mibPerSecond: number; seconds: number } | null;
-	/** agent / curl throughput. */
-	ratio: number | null;
 }
 
 export interface PipelineBenchOptions {
 	sizeMiB?: number;
 	/** Alternating rounds of each; default 3. */
 	rounds?: number;
-	chunkSize?: number;
+	/** Chunk sizes to measure the agent at; default 4096 (the device default) and 16384 (a TLS record). */
+	chunkSizes?: number[];
 }
 
 const MiB = 1024 * 1024;
@@ -57,7 +56,10 @@ export function curlAvailable(): boolean {
 export async function benchPipeline(log: (line: string) => void = () => {}, options: PipelineBenchOptions = {}): Promise<PipelineBenchResult> {
 	const sizeMiB = options.sizeMiB ?? 64;
 	const rounds = options.rounds ?? 3;
-	const chunkSize = options.chunkSize ?? 4096;
+	const chunkSizes = options.chunkSizes ?? [4096, 16384];
+	for (const chunkSize of chunkSizes) {
+		if (!Number.isInteger(chunkSize) || chunkSize < 256 || chunkSize > 65536) throw new RangeError(`chunk sizes are 256 to 65536 bytes, not ${chunkSize}`);
+	}
 	const size = sizeMiB * MiB;
 	// Both pipelines write to the same file system; memory when there is one, so the disk does not decide.
 	const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'updraft-bench-pipeline-'));
@@ -71,13 +73,16 @@ export async function benchPipeline(log: (line: string) => void = () => {}, opti
 		writeFileSync(caPath, cloud.caPem);
 		const withCurl = curlAvailable();
 		if (!withCurl) log('pipeline: curl is not installed (Debian package curl); measuring the agent alone');
-		let agentBest = Infinity;
+		const agentBest = new Map(chunkSizes.map((size) => [size, Infinity]));
 		let curlBest = Infinity;
 		for (let round = 1; round <= rounds; round++) {
-			const agentSeconds = await agentRun(cloud, join(root, `agent-${round}.bin`), size, chunkSize, `bench-agent-${round}`);
-			agentBest = Math.min(agentBest, agentSeconds);
-			log(`pipeline round ${round}: agent ${(sizeMiB / agentSeconds).toFixed(1)} MiB/s`);
-			rmSync(join(root, `agent-${round}.bin`), { force: true });
+			for (const chunkSize of chunkSizes) {
+				const slot = join(root, `agent-${round}-${chunkSize}.bin`);
+				const seconds = await agentRun(cloud, slot, size, chunkSize, `bench-agent-${round}-${chunkSize}`);
+				rmSync(slot, { force: true });
+				agentBest.set(chunkSize, Math.min(agentBest.get(chunkSize)!, seconds));
+				log(`pipeline round ${round}: agent (${chunkSize}-byte chunks) ${(sizeMiB / seconds).toFixed(1)} MiB/s`);
+			}
 			if (withCurl) {
 				const out = join(root, `curl-${round}.bin`);
 				const curlSeconds = await curlRun(cloud, caPath, out, `bench-curl-${round}`);
@@ -89,9 +94,13 @@ export async function benchPipeline(log: (line: string) => void = () => {}, opti
 				log(`pipeline round ${round}: curl ${(sizeMiB / curlSeconds).toFixed(1)} MiB/s`);
 			}
 		}
-		const agent = { mibPerSecond: sizeMiB / agentBest, seconds: agentBest };
 		const curl = withCurl ? { mibPerSecond: sizeMiB / curlBest, seconds: curlBest } : null;
-		return { sizeMiB, chunkSize, agent, curl, ratio: curl ? agent.mibPerSecond / curl.mibPerSecond : null };
+		const agent = chunkSizes.map((chunkSize) => {
+			const seconds = agentBest.get(chunkSize)!;
+			const mibPerSecond = sizeMiB / seconds;
+			return { chunkSize, mibPerSecond, seconds, ratio: curl ? mibPerSecond / curl.mibPerSecond : null };
+		});
+		return { sizeMiB, agent, curl };
 	} finally {
 		await cloud?.close();
 		rmSync(root, { recursive: true, force: true });
