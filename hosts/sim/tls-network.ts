@@ -70,8 +70,11 @@ class TlsSocket implements Socket {
 			servername: isIP(options.host) ? undefined : options.host,
 			secureContext: contextFor(ca),
 			rejectUnauthorized: true,
-			session: sessions?.get(options.host, options.port),
 		});
+		// Set here rather than as tls.connect's `session` option, which Node parses twice; the
+		// handshake starts once TCP connects, after this.
+		const session = sessions?.get(options.host, options.port);
+		if (session) socket.setSession(session);
 		this.#socket = socket;
 		if (sessions) socket.on('session', (session: Buffer) => sessions.set(options.host, options.port, session));
 		this.#connectTimer = setTimeout(() => this.#fail(`connect to ${options.host}:${options.port} timed out`), connectTimeout);
