@@ -24,8 +24,8 @@ export const fleetUsage = `updraft fleet --devices N --seed S [--stages 10,50,10
   --faults: the share (0-1) of devices whose network refuses or cuts connections (per connection
   odds --fault-odds, default 0.1,0.2). --from: starting versions with weights (default
   1.0.0:6,1.1.0:3,1.2.0:1). --concurrency: devices at work at once (default 128). --shards: child
-  processes the devices run in (default 1: all in this one; 2 on a 2-core machine with the cloud
-  in a third process uses both cores best for large fleets). Without --cloud a cloud is started in a child process (--inline-cloud:
+  processes the devices run in (default 2 from 2000 devices on, so that devices and cloud use two
+  cores; 1 below, all in this process). Without --cloud a cloud is started in a child process (--inline-cloud:
   in this one) on --data (default a temporary folder, removed at the end). With --cloud the
   admin token comes from --admin-token or UPDRAFT_ADMIN_TOKEN.
   Prints a live progress line on stderr and a summary table (--json: the summary as JSON) on
@@ -113,7 +113,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
 			},
 			faults,
 			concurrency,
-			shards: integer(values.shards, 'shards', 1) ?? 1,
+			shards: integer(values.shards, 'shards', 1) ?? (devices >= 2000 ? 2 : 1),
 			checkPeriodMs: 24 * 3_600_000,
 			idleScale: 1000,
 			onProgress: (p) => display.update(p),
