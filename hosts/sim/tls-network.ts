@@ -74,7 +74,8 @@ class TlsSocket implements Socket {
 		// Set here rather than as tls.connect's `session` option, which Node parses twice; the
 		// handshake starts once TCP connects, after this.
 		const session = sessions?.get(options.host, options.port);
-		if (session) socket.setSession(session);
+		// setSession is a documented TLSSocket method that @types/node 20 does not declare.
+		if (session) (socket as tls.TLSSocket & { setSession(session: Buffer): void }).setSession(session);
 		this.#socket = socket;
 		if (sessions) socket.on('session', (session: Buffer) => sessions.set(options.host, options.port, session));
 		this.#connectTimer = setTimeout(() => this.#fail(`connect to ${options.host}:${options.port} timed out`), connectTimeout);
