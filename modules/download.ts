@@ -190,24 +190,40 @@ export class Downloader {
 		const digest = progress.digest as Digest;
 		const size = progress.size as number;
 		const { store, clock } = this.#ports;
-		for (let chunk = await response.read(); chunk; chunk = await response.read()) {
-			if (progress.written + chunk.byteLength > size) {
-				throw new UpdateError(Reason.BAD_RESPONSE, `image is longer than the declared ${size} bytes`);
+		// The download deadline is a timer that ends the response rather than a clock reading per
+		// chunk: it also cuts a read that is waiting, and costs nothing while bytes flow.
+		let expired = false;
+		const timer = clock.setTimer(() => {
+			expired = true;
+			response.close();
+		}, Math.max(0, deadline - clock.now()));
+		// The journal's fixed part, serialised once; only `written` changes from chunk to chunk.
+		const journal: Journal = { update: offer.update, checksum: offer.checksum, size, written: 0, eraseSize: writer.eraseSize };
+		if (progress.etag) journal.etag = progress.etag;
+		try {
+			for (let chunk = await response.read(); chunk; chunk = await response.read()) {
+				if (progress.written + chunk.byteLength > size) {
+					throw new UpdateError(Reason.BAD_RESPONSE, `image is longer than the declared ${size} bytes`);
+				}
+				try {
+					writer.write(chunk, progress.written);
+				} catch (error) {
+					throw new UpdateError(Reason.FLASH_ERROR, `write at ${progress.written} failed: ${error instanceof Error ? error.message : String(error)}`);
+				}
+				digest.write(chunk);
+				progress.written += chunk.byteLength;
+				journal.written = progress.written;
+				store.set(JOURNAL_KEY, JSON.stringify(journal));
+				this.#events.signalSync('update:progress', { version: offer.version, received: progress.written, total: size });
+				if (expired) break;
+				if (this.#settings.throttle) await sleep(clock, this.#settings.throttle);
 			}
-			try {
-				writer.write(chunk, progress.written);
-			} catch (error) {
-				throw new UpdateError(Reason.FLASH_ERROR, `write at ${progress.written} failed: ${error instanceof Error ? error.message : String(error)}`);
-			}
-			digest.write(chunk);
-			progress.written += chunk.byteLength;
-			const journal: Journal = { update: offer.update, checksum: offer.checksum, size, written: progress.written, eraseSize: writer.eraseSize };
-			if (progress.etag) journal.etag = progress.etag;
-			store.set(JOURNAL_KEY, JSON.stringify(journal));
-			this.#events.signalSync('update:progress', { version: offer.version, received: progress.written, total: size });
-			if (clock.now() > deadline) throw new UpdateError(Reason.TIMEOUT, 'timeouts.download passed before the image was complete');
-			if (this.#settings.throttle) await sleep(clock, this.#settings.throttle);
+		} catch (error) {
+			if (!expired) throw error;
+		} finally {
+			clock.clearTimer(timer);
 		}
+		if (expired && progress.written !== size) throw new UpdateError(Reason.TIMEOUT, 'timeouts.download passed before the image was complete');
 		if (progress.written !== size) {
 			throw new UpdateError(Reason.CONNECTION_LOST, `image ended after ${progress.written} of ${size} bytes`);
 		}

@@ -10,7 +10,8 @@
  *   bytes   segment 0, segment 1, ... (their lengths are listed in the JSON envelope's "s")
  *
  * Special forms inside the value:
- *   {"$b": i}                 a Uint8Array (ArrayBuffers arrive as Uint8Array views too)
+ *   {"$b": i}                 a Uint8Array (other views arrive as Uint8Array over their bytes)
+ *   {"$a": i}                 an ArrayBuffer (a socket read, a slot read: the port says ArrayBuffer)
  *   {"$f": id}                a function living on the sending side; the receiver gets a stub
                             (only the agent's side sends these: callbacks it hands to ports)
  *   {"$h": id, "p": {...}, "m": [...]}  an object with methods living on the sending side (a socket,
@@ -19,6 +20,12 @@
  *   {"$e": {name, message, stack}}  an Error
  * Plain objects whose own keys start with "$" are escaped as {"$o": {...}} so they cannot be
  * mistaken for these forms.
+ *
+ * Bytes are moved with ArrayBuffer operations (slice, and XS's ArrayBuffer.prototype.concat),
+ * never element by element: XS meters a typed array copy per element (about 2 computrons a
+ * byte), an ArrayBuffer copy as one call, and the image's bytes cross here twice per chunk.
+ * For the same reason the loops index arrays and key lists: XS's iterator protocol (for-of,
+ * destructuring entries) costs several times more per step.
  */
 
 export interface CodecHooks {
@@ -72,12 +79,12 @@ export function encodeMessage(value: unknown, hooks: CodecHooks = {}): Uint8Arra
 			if (!hooks.exportFunction) throw new TypeError('cannot send a function here');
 			return { $f: hooks.exportFunction(v as (...args: any[]) => unknown) };
 		}
-		if (v instanceof Uint8Array || v instanceof ArrayBuffer) {
-			segments.push(v instanceof ArrayBuffer ? new Uint8Array(v) : v);
-			return { $b: segments.length - 1 };
+		if (v instanceof ArrayBuffer) {
+			segments.push(new Uint8Array(v));
+			return { $a: segments.length - 1 };
 		}
 		if (ArrayBuffer.isView(v)) {
-			segments.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+			segments.push(v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 			return { $b: segments.length - 1 };
 		}
 		if (v instanceof Error) return { $e: { name: v.name, message: v.message, stack: typeof v.stack === 'string' ? v.stack : undefined } };
@@ -89,12 +96,16 @@ export function encodeMessage(value: unknown, hooks: CodecHooks = {}): Uint8Arra
 				if (!hooks.exportHandle) throw new TypeError('cannot send an object with methods here');
 				const { props, methods } = describeHandle(v);
 				const p: Record<string, unknown> = {};
-				for (const [k, x] of Object.entries(props)) p[k] = walk(x);
+				const names = Object.keys(props);
+				for (let i = 0; i < names.length; i++) p[names[i]] = walk(props[names[i]]);
 				return { $h: hooks.exportHandle(v), p, m: methods };
 			}
 			const out: Record<string, unknown> = {};
 			let escaped = false;
-			for (const [k, x] of Object.entries(v)) {
+			const keys = Object.keys(v);
+			for (let i = 0; i < keys.length; i++) {
+				const k = keys[i];
+				const x = (v as Record<string, unknown>)[k];
 				if (x === undefined) continue;
 				if (k.startsWith('$')) escaped = true;
 				out[k] = walk(x);
@@ -105,17 +116,36 @@ export function encodeMessage(value: unknown, hooks: CodecHooks = {}): Uint8Arra
 	};
 	const body = walk(value);
 	const json = encoder.encode(JSON.stringify({ v: body, s: segments.map((s) => s.byteLength) }));
-	let total = 4 + json.byteLength;
-	for (const s of segments) total += s.byteLength;
+	const length = new Uint8Array(4);
+	new DataView(length.buffer).setUint32(0, json.byteLength, true);
+	return joinBytes([length, json, ...segments]);
+}
+
+type Concat = (this: ArrayBuffer, ...buffers: ArrayBuffer[]) => ArrayBuffer;
+/** XS's ArrayBuffer.prototype.concat; Node has none. */
+const concat = (ArrayBuffer.prototype as { concat?: Concat }).concat;
+
+/** The parts end to end, in one new buffer that the result spans whole. */
+function joinBytes(parts: Uint8Array[]): Uint8Array {
+	if (concat) {
+		const buffers = parts.map(ownBuffer);
+		return new Uint8Array(concat.apply(buffers[0], buffers.slice(1)));
+	}
+	let total = 0;
+	for (let i = 0; i < parts.length; i++) total += parts[i].byteLength;
 	const out = new Uint8Array(total);
-	new DataView(out.buffer).setUint32(0, json.byteLength, true);
-	out.set(json, 4);
-	let at = 4 + json.byteLength;
-	for (const s of segments) {
-		out.set(s, at);
-		at += s.byteLength;
+	let at = 0;
+	for (let i = 0; i < parts.length; i++) {
+		out.set(parts[i], at);
+		at += parts[i].byteLength;
 	}
 	return out;
+}
+
+/** The view's bytes as an ArrayBuffer of their own (the view's buffer when it spans it whole). */
+function ownBuffer(view: Uint8Array): ArrayBuffer {
+	const buffer = view.buffer as ArrayBuffer;
+	return view.byteOffset === 0 && view.byteLength === buffer.byteLength ? buffer : buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
 }
 
 export function decodeMessage(bytes: Uint8Array, hooks: CodecHooks = {}): unknown {
@@ -124,11 +154,13 @@ export function decodeMessage(bytes: Uint8Array, hooks: CodecHooks = {}): unknow
 	const length = view.getUint32(0, true);
 	if (4 + length > bytes.byteLength) throw new RangeError('bridge message truncated');
 	const envelope = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as { v: unknown; s: number[] };
-	const segments: Uint8Array[] = [];
+	// Each segment gets a buffer of its own (the receiver may keep it, or transfer it on).
+	const segments: ArrayBuffer[] = [];
 	let at = 4 + length;
-	for (const n of envelope.s) {
+	for (let i = 0; i < envelope.s.length; i++) {
+		const n = envelope.s[i];
 		if (at + n > bytes.byteLength) throw new RangeError('bridge message segment truncated');
-		segments.push(bytes.slice(at, at + n));
+		segments.push((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset + at, bytes.byteOffset + at + n));
 		at += n;
 	}
 	const walk = (v: unknown): unknown => {
@@ -136,7 +168,8 @@ export function decodeMessage(bytes: Uint8Array, hooks: CodecHooks = {}): unknow
 		if (Array.isArray(v)) return v.map(walk);
 		const o = v as Record<string, any>;
 		if ('$u' in o) return undefined;
-		if ('$b' in o) return segments[o.$b];
+		if ('$b' in o) return new Uint8Array(segments[o.$b]);
+		if ('$a' in o) return segments[o.$a];
 		if ('$o' in o) return walkObject(o.$o);
 		if ('$e' in o) {
 			const Ctor = o.$e.name === 'RangeError' ? RangeError : o.$e.name === 'TypeError' ? TypeError : Error;
@@ -157,7 +190,8 @@ export function decodeMessage(bytes: Uint8Array, hooks: CodecHooks = {}): unknow
 	};
 	const walkObject = (o: Record<string, unknown>): Record<string, unknown> => {
 		const out: Record<string, unknown> = {};
-		for (const [k, x] of Object.entries(o)) out[k] = walk(x);
+		const keys = Object.keys(o);
+		for (let i = 0; i < keys.length; i++) out[keys[i]] = walk(o[keys[i]]);
 		return out;
 	};
 	return walk(envelope.v);

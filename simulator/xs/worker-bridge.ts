@@ -41,7 +41,9 @@ const hooks: CodecHooks = {
 /** Send a message to the host and return its decoded answer. */
 export function toHost(message: unknown): unknown {
 	const bytes = encodeMessage(message, hooks);
-	const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+	// encodeMessage's result fills its own buffer: hand that over without another copy.
+	const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+	const buffer = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
 	const reply = issueCommand(buffer);
 	return reply.byteLength ? decodeMessage(new Uint8Array(reply), hooks) : undefined;
 }

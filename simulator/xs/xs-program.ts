@@ -97,12 +97,16 @@ export async function startXsProgram(entry: string, ports: Ports, config: unknow
 		},
 	};
 
+	// A port call that returns nothing (a flash write, a store set) is answered with no bytes at
+	// all, which the worker reads as undefined without decoding anything.
+	const answered = (ok: unknown) => (ok === undefined ? undefined : { ok });
+
 	const answer = (message: BridgeMessage): unknown => {
 		switch (message.t) {
 			case 'p': {
 				const port = ports[message.p] as unknown as Record<string, (...a: unknown[]) => unknown> | undefined;
 				if (!port || typeof port[message.m] !== 'function') throw new TypeError(`no port method ${message.p}.${message.m}`);
-				return { ok: port[message.m](...message.a) };
+				return answered(port[message.m](...message.a));
 			}
 			case 'h': {
 				const target = handles.get(message.h);
@@ -110,7 +114,7 @@ export async function startXsProgram(entry: string, ports: Ports, config: unknow
 				const ok = target[message.m](...message.a);
 				// close() ends an ECMA-419 object's life: drop the handle so the table stays small.
 				if (message.m === 'close') handles.delete(message.h);
-				return { ok };
+				return answered(ok);
 			}
 			case 'settle': {
 				const pending = invokes.get(message.id);

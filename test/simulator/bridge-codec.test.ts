@@ -25,11 +25,27 @@ test('bytes cross as binary segments, ArrayBuffer and views alike', (t) => {
 	const message = encodeMessage({ a: big, b: big.buffer, c: big.subarray(10, 20), d: new DataView(big.buffer, 5, 3) });
 	t.true(message.byteLength > 2 * 70_000, 'the bytes themselves are there');
 	t.true(message.byteLength < 2 * 70_000 + 300, 'no base64 or JSON arrays of numbers');
-	const back = decodeMessage(message) as Record<string, Uint8Array>;
+	const back = decodeMessage(message) as { a: Uint8Array; b: ArrayBuffer; c: Uint8Array; d: Uint8Array };
+	t.true(back.a instanceof Uint8Array);
 	t.deepEqual([...back.a], [...big]);
-	t.deepEqual([...back.b], [...big]);
+	t.true(back.b instanceof ArrayBuffer, 'an ArrayBuffer stays an ArrayBuffer (a socket read is one)');
+	t.deepEqual([...new Uint8Array(back.b)], [...big]);
 	t.deepEqual([...back.c], [...big.subarray(10, 20)]);
 	t.deepEqual([...back.d], [5, 6, 7]);
+});
+
+test('decoded bytes own their buffers: keeping or changing one leaves the others alone', (t) => {
+	const back = decodeMessage(encodeMessage([new Uint8Array([1, 2, 3]), new Uint8Array([4, 5])])) as Uint8Array[];
+	t.is(back[0].byteOffset, 0);
+	t.is(back[0].buffer.byteLength, 3);
+	back[0].fill(9);
+	t.deepEqual([...back[1]], [4, 5]);
+});
+
+test('the message spans its buffer whole, so it can be handed over without a copy', (t) => {
+	const message = encodeMessage({ t: 'h', h: 1, m: 'write', a: [new Uint8Array(4096).subarray(100, 200), 0] });
+	t.is(message.byteOffset, 0);
+	t.is(message.byteLength, message.buffer.byteLength);
 });
 
 test('errors keep their class, message and stack', (t) => {
