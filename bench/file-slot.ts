@@ -3,17 +3,23 @@
  * the destination of the pipeline benchmark, the same kind of sink as curl's `> file`. No NOR
  * rules, no otadata: what is measured is the agent's own path from socket to slot.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync, existsSync, statSync } from 'node:fs';
 import type { ByteSource, FlashPort, SlotWriter } from '../modules/ports';
 
 export function fileSlotFlash(path: string, slotSize: number, eraseSize = 4096): FlashPort & { activated: boolean } {
+	if (!existsSync(path) || statSync(path).size !== slotSize) {
+		const fd = openSync(path, 'w');
+		const erased = new Uint8Array(1 << 20).fill(0xff);
+		for (let at = 0; at < slotSize; at += erased.length) writeSync(fd, erased, 0, Math.min(erased.length, slotSize - at), at);
+		closeSync(fd);
+	}
 	const port = {
 		activated: false,
 		openInactive(byteLength: number, keep = 0): SlotWriter {
 			if (!Number.isSafeInteger(byteLength) || byteLength <= 0 || byteLength > slotSize) throw new RangeError(`image of ${byteLength} bytes does not fit the ${slotSize}-byte slot`);
 			if (keep !== 0 && keep % eraseSize !== 0) throw new RangeError(`keep must be a multiple of ${eraseSize}`);
 			// Opening a slot afresh starts an empty file, as erasing would; a resume keeps it.
-			const fd = openSync(path, keep === 0 ? 'w+' : 'r+');
+			const fd = openSync(path, 'r+');
 			let closed = false;
 			const open = (what: string) => {
 				if (closed) throw new Error(`cannot ${what} the file slot: it is closed`);

@@ -197,9 +197,10 @@ export class Downloader {
 			expired = true;
 			response.close();
 		}, Math.max(0, deadline - clock.now()));
-		// The journal's fixed part, serialised once; only `written` changes from chunk to chunk.
-		const journal: Journal = { update: offer.update, checksum: offer.checksum, size, written: 0, eraseSize: writer.eraseSize };
-		if (progress.etag) journal.etag = progress.etag;
+		// The journal's fixed part is serialised once; per chunk only the count is appended.
+		const fixed: Omit<Journal, 'written'> = { update: offer.update, checksum: offer.checksum, size, eraseSize: writer.eraseSize };
+		if (progress.etag) fixed.etag = progress.etag;
+		const journalHead = `${JSON.stringify(fixed).slice(0, -1)},"written":`;
 		try {
 			for (let chunk = await response.read(); chunk; chunk = await response.read()) {
 				if (progress.written + chunk.byteLength > size) {
@@ -212,8 +213,7 @@ export class Downloader {
 				}
 				digest.write(chunk);
 				progress.written += chunk.byteLength;
-				journal.written = progress.written;
-				store.set(JOURNAL_KEY, JSON.stringify(journal));
+				store.set(JOURNAL_KEY, `${journalHead}${progress.written}}`);
 				this.#events.signalSync('update:progress', { version: offer.version, received: progress.written, total: size });
 				if (expired) break;
 				if (this.#settings.throttle) await sleep(clock, this.#settings.throttle);

@@ -109,6 +109,15 @@ class TlsSocket implements Socket {
 	read(maxBytes?: number): ArrayBuffer | undefined {
 		if (this.#closed || this.#queued === 0) return undefined;
 		const want = Math.min(maxBytes ?? this.#queued, this.#queued);
+		const head = this.#queue[0];
+		if (head.length >= want) {
+			// The common case, a read within one received buffer: one copy into a buffer of its own.
+			const out = head.buffer.slice(head.byteOffset, head.byteOffset + want) as ArrayBuffer;
+			if (want === head.length) this.#queue.shift();
+			else this.#queue[0] = head.subarray(want);
+			this.#consumed(want);
+			return out;
+		}
 		const out = new Uint8Array(want);
 		let filled = 0;
 		while (filled < want) {
@@ -119,9 +128,14 @@ class TlsSocket implements Socket {
 			if (take === head.length) this.#queue.shift();
 			else this.#queue[0] = head.subarray(take);
 		}
-		this.#queued -= want;
-		if (this.#queued < this.#highWater / 2 && this.#socket.isPaused()) this.#socket.resume();
+		this.#consumed(want);
 		return out.buffer;
+	}
+
+	/** `count` bytes left the queue: take the brake off once it has drained to half. */
+	#consumed(count: number): void {
+		this.#queued -= count;
+		if (this.#queued < this.#highWater / 2 && this.#socket.isPaused()) this.#socket.resume();
 	}
 
 	write(bytes: ByteSource): void {

@@ -50,6 +50,8 @@ function world(pieces: number) {
 	const store = memoryStore();
 	const written: number[] = [];
 	const writer: SlotWriter = {
+		label: 'test-slot',
+		size: SIZE,
 		eraseSize: 4096,
 		write(bytes, offset) {
 			written.push(offset + (bytes as Uint8Array).byteLength);
