@@ -119,18 +119,23 @@ export class UpdraftAgent {
 	 * Returns the outcome of the update that was in flight, or undefined when there was none.
 	 */
 	async boot(): Promise<CycleResult | undefined> {
-		let result: CycleResult | undefined;
-		const state = this.#machine.state;
-		const interrupted = this.#machine.bootedFrom;
-		if (state === 'activating' || state === 'confirming') {
-			result = await this.#settleTrial();
-		} else if (interrupted === 'downloading' || interrupted === 'verifying') {
-			const journal = readJournal(this.#ports);
-			result = { outcome: 'failed', reason: Reason.INTERRUPTED, message: `restarted while ${interrupted}${journal ? `; ${journal.written} of ${journal.size} bytes kept` : ''}` };
+		try {
+			let result: CycleResult | undefined;
+			const state = this.#machine.state;
+			const interrupted = this.#machine.bootedFrom;
+			if (state === 'activating' || state === 'confirming') {
+				result = await this.#settleTrial();
+			} else if (interrupted === 'downloading' || interrupted === 'verifying') {
+				const journal = readJournal(this.#ports);
+				result = { outcome: 'failed', reason: Reason.INTERRUPTED, message: `restarted while ${interrupted}${journal ? `; ${journal.written} of ${journal.size} bytes kept` : ''}` };
+			}
+			if (result) this.#settled(result);
+			await this.#deliverReports();
+			return result;
+		} finally {
+			// The trial check-in and the report after it share a connection; it ends here.
+			this.#api.closeConnections();
 		}
-		if (result) this.#settled(result);
-		await this.#deliverReports();
-		return result;
 	}
 
 	/**
@@ -207,6 +212,8 @@ export class UpdraftAgent {
 			this.#settled(result);
 			return result;
 		} finally {
+			// A step's requests share connections; none stays open until the next step.
+			this.#api.closeConnections();
 			this.#busy = false;
 		}
 	}

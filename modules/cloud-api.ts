@@ -7,6 +7,7 @@
  */
 import type { Ports } from './ports';
 import type { AgentSettings } from './settings';
+import { ConnectionPool } from './http/connection-pool';
 import { httpRequest, HttpError, type HttpResponse } from './http/client';
 import { checkinBody, parseCheckinAnswer, CheckinError, type CheckinAnswer } from './checkin';
 import { utf8Encode } from './bytes';
@@ -45,11 +46,19 @@ export class CloudApi {
 	#ports: Ports;
 	#settings: AgentSettings;
 	#random: () => number;
+	/** Connections kept between the requests of one agent step (closeConnections ends them). */
+	#pool: ConnectionPool;
 
 	constructor(ports: Ports, settings: AgentSettings, random: () => number) {
 		this.#ports = ports;
 		this.#settings = settings;
 		this.#random = random;
+		this.#pool = new ConnectionPool(ports.clock);
+	}
+
+	/** Close the connections kept for reuse; the agent does this at the end of every step. */
+	closeConnections(): void {
+		this.#pool.close();
 	}
 
 	/** Issue one HTTP request; GETs of images carry no token (an image host may be a CDN). */
@@ -65,6 +74,7 @@ export class CloudApi {
 			timeout: options.timeout,
 			idleTimeout: this.#settings.timeouts.idle,
 			readSize: this.#settings.chunkSize,
+			pool: this.#pool,
 		});
 	}
 

@@ -1,6 +1,7 @@
 /*
  * The network port over node:tls, with the certificate checks a device makes: the server's chain
- * must lead to one of the trusted CAs and name the host (DNS name or IP address) we dialled.
+ * must lead to one of the trusted CAs and name the host (DNS name or IP address) we dialled, and
+ * TLS 1.2 at most, as on Moddable.
  *
  * Reads apply backpressure the way a device socket does: received bytes wait in a small queue
  * until the agent reads them, and once the queue holds `highWater` bytes the socket is paused, so
@@ -70,6 +71,9 @@ class TlsSocket implements Socket {
 			servername: isIP(options.host) ? undefined : options.host,
 			secureContext: contextFor(ca),
 			rejectUnauthorized: true,
+			// Moddable's TLS stops at 1.2 (protocolVersion 0x303; it has no 1.3), so the
+			// simulated device does too: the cloud must serve what a real device speaks.
+			maxVersion: 'TLSv1.2',
 		});
 		// Set here rather than as tls.connect's `session` option, which Node parses twice; the
 		// handshake starts once TCP connects, after this.

@@ -1,6 +1,9 @@
 /*
- * The agent's HTTPS client: one request per connection (Connection: close), over the host's
- * NetworkPort, with timers from its ClockPort.
+ * The agent's HTTPS client over the host's NetworkPort, with timers from its ClockPort. One
+ * request per connection (Connection: close), unless the caller gives a ConnectionPool: then a
+ * response that ends cleanly leaves its connection there for the next request to the same place
+ * (connection-pool.ts), and a request sent on such a connection that breaks before any byte of
+ * the answer is sent once more on a new one (the server closed the idle connection meanwhile).
  *
  * The body is a pull stream. Once the head has arrived the client reads from the socket only
  * while a read() is waiting, at most `readSize` bytes at a time, so the bytes held here never
@@ -16,7 +19,8 @@
  * Every failure, whatever its source, rejects the pending promise with an HttpError, closes the
  * socket and clears the timers; from then on no socket callback is acted on.
  */
-import type { ClockPort, NetworkPort, Socket } from '../ports';
+import type { ClockPort, NetworkPort, Socket, SocketCallbacks } from '../ports';
+import { Connection, type ConnectionPool } from './connection-pool';
 import { ResponseParser, HttpError, DEFAULT_MAX_HEADER_BYTES, type ResponseHead } from './response-parser';
 import { serializeRequest } from './request';
 import { parseHttpsUrl } from './url';
@@ -38,6 +42,11 @@ export interface HttpRequestOptions {
 	maxHeaderBytes?: number;
 	/** Most bytes one read() returns, and one socket read takes. Default 4096. */
 	readSize?: number;
+	/**
+	 * Keep the connection for the next request to the same place: take an idle one from here,
+	 * and put this one back when its response ended cleanly. Without a pool: Connection: close.
+	 */
+	pool?: ConnectionPool;
 }
 
 export interface HttpResponse {
@@ -93,8 +102,12 @@ class Exchange {
 	#idleTimeout: number;
 	#readSize: number;
 	#parser: ResponseParser;
+	#pool: ConnectionPool | undefined;
 
-	#socket: Socket | undefined;
+	#connection: Connection | undefined;
+	/** Bytes of the response have arrived (a reused connection that fails before that is retried). */
+	#answered = false;
+	#retried = false;
 	#connected = false;
 	#ended = false;
 	#written = 0;
@@ -120,7 +133,8 @@ class Exchange {
 	constructor(network: NetworkPort, clock: ClockPort, options: HttpRequestOptions) {
 		if (options === null || typeof options !== 'object') throw new TypeError('httpRequest: options must be an object');
 		const target = parseHttpsUrl(options.url);
-		this.#request = serializeRequest({ method: options.method, host: target.host, port: target.port, path: target.path, headers: options.headers, body: options.body });
+		this.#pool = options.pool;
+		this.#request = serializeRequest({ method: options.method, host: target.host, port: target.port, path: target.path, headers: options.headers, body: options.body, keepAlive: this.#pool !== undefined });
 		this.#network = network;
 		this.#clock = clock;
 		this.#host = target.host;
@@ -150,25 +164,64 @@ class Exchange {
 				this.#headTimer = undefined;
 				this.#fail(new HttpError('TIMEOUT', `no response head from ${this.#where()} within ${this.#timeout} ms`));
 			}, this.#timeout);
-			let socket: Socket;
-			try {
-				socket = this.#network.connect({
-					host: this.#host,
-					port: this.#port,
-					onConnect: () => this.#onConnect(),
-					onReadable: () => this.#onReadable(),
-					onWritable: (count) => this.#onWritable(count),
-					onEnd: () => this.#onEnd(),
-					onError: (message) => this.#onError(message),
-				});
-			} catch (error) {
-				this.#fail(new HttpError('CONNECT_FAILED', `cannot connect to ${this.#where()}: ${describe(error)}`));
+			const reused = this.#pool?.take(this.#host, this.#port);
+			if (reused) {
+				// Already connected: send at once.
+				reused.attach(this.#handler());
+				this.#connection = reused;
+				this.#connected = true;
+				this.#flush();
 				return;
 			}
-			this.#socket = socket;
-			// A host that failed the connection from inside connect() could not be closed then.
-			if (this.#released) closeQuietly(socket);
+			this.#open();
 		});
+	}
+
+	/** Callbacks for this exchange's connection. */
+	#handler(): SocketCallbacks {
+		return {
+			onConnect: () => this.#onConnect(),
+			onReadable: () => this.#onReadable(),
+			onWritable: (count) => this.#onWritable(count),
+			onEnd: () => this.#onEnd(),
+			onError: (message) => this.#onError(message),
+		};
+	}
+
+	/** Dial a new connection. */
+	#open(): void {
+		let connection: Connection;
+		try {
+			connection = new Connection(this.#network, this.#host, this.#port, this.#handler());
+		} catch (error) {
+			this.#fail(new HttpError('CONNECT_FAILED', `cannot connect to ${this.#where()}: ${describe(error)}`));
+			return;
+		}
+		this.#connection = connection;
+		// A host that failed the connection from inside connect() could not be closed then.
+		if (this.#released) connection.close();
+	}
+
+	/**
+	 * A connection taken from the pool broke before any byte of the answer: the server had
+	 * closed it while it waited. Send the request again, once, on a new connection.
+	 */
+	#retryOnNewConnection(): boolean {
+		const connection = this.#connection;
+		if (!connection || connection.uses < 2 || this.#answered || this.#retried || this.#released) return false;
+		this.#retried = true;
+		connection.close();
+		this.#connection = undefined;
+		this.#connected = false;
+		this.#ended = false;
+		this.#written = 0;
+		this.#writable = undefined;
+		this.#open();
+		return true;
+	}
+
+	get #socket(): Socket | undefined {
+		return this.#connection?.socket;
 	}
 
 	#onConnect(): void {
@@ -195,12 +248,14 @@ class Exchange {
 
 	#onEnd(): void {
 		if (this.#released) return;
+		if (this.#retryOnNewConnection()) return;
 		this.#ended = true;
 		this.#pump();
 	}
 
 	#onError(message: string): void {
 		if (this.#released) return;
+		if (this.#retryOnNewConnection()) return;
 		if (this.#connected) this.#fail(new HttpError('CONNECTION_CLOSED', `connection to ${this.#where()} broke: ${message}`));
 		else if (TLS_FAILURE.test(message)) this.#fail(new HttpError('TLS', `TLS connection to ${this.#where()} failed: ${message}`));
 		else this.#fail(new HttpError('CONNECT_FAILED', `cannot connect to ${this.#where()}: ${message}`));
@@ -221,6 +276,7 @@ class Exchange {
 			try {
 				socket.write(piece);
 			} catch (error) {
+				if (this.#retryOnNewConnection()) return;
 				this.#fail(new HttpError('CONNECTION_CLOSED', `sending the request to ${this.#where()} failed: ${describe(error)}`));
 				return;
 			}
@@ -240,6 +296,7 @@ class Exchange {
 					break;
 				}
 				this.#stopIdleTimer();
+				this.#answered = true;
 				this.#parser.execute(new Uint8Array(buffer));
 			}
 		} catch (error) {
@@ -371,7 +428,12 @@ class Exchange {
 		if (this.#headTimer !== undefined) this.#clock.clearTimer(this.#headTimer);
 		this.#headTimer = undefined;
 		this.#stopIdleTimer();
-		if (this.#socket) closeQuietly(this.#socket);
+		const connection = this.#connection;
+		if (!connection) return;
+		// A clean end of a response the server will follow with another: the connection waits
+		// for the next request. Anything else closes it.
+		if (this.#pool && !this.#error && this.#parser.persistent && !this.#ended) this.#pool.put(connection);
+		else connection.close();
 	}
 
 	#stopIdleTimer(): void {
@@ -381,14 +443,6 @@ class Exchange {
 
 	#where(): string {
 		return this.#host.includes(':') ? `[${this.#host}]:${this.#port}` : `${this.#host}:${this.#port}`;
-	}
-}
-
-function closeQuietly(socket: Socket): void {
-	try {
-		socket.close();
-	} catch {
-		// Closing is best effort; the exchange is over either way.
 	}
 }
 

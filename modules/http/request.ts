@@ -18,6 +18,8 @@ export interface RequestOptions {
 	path: string;
 	headers?: Record<string, string>;
 	body?: Uint8Array;
+	/** Ask the server to keep the connection open after the response (default: Connection: close). */
+	keepAlive?: boolean;
 }
 
 /** Header fields the client sets itself. */
@@ -28,7 +30,7 @@ const DEFAULT_PORT = 443;
 
 /** The bytes of a complete request: head, then body. Throws an Error naming any invalid part. */
 export function serializeRequest(options: RequestOptions): Uint8Array {
-	const { method, host, port, path, headers = {}, body } = options;
+	const { method, host, port, path, headers = {}, body, keepAlive = false } = options;
 	if (typeof method !== 'string' || !isToken(method)) throw new Error(`invalid HTTP method ${describe(method)}`);
 	if (typeof path !== 'string' || path[0] !== '/' || !isVisibleAscii(path)) {
 		throw new Error(`invalid request path ${describe(path)} (it must start with "/" and hold visible ASCII only)`);
@@ -56,7 +58,7 @@ export function serializeRequest(options: RequestOptions): Uint8Array {
 	}
 	if (body !== undefined) head += `Content-Length: ${body.length}\r\n`;
 	else if (CONTENT_METHODS.includes(method)) head += 'Content-Length: 0\r\n';
-	head += 'Connection: close\r\n\r\n';
+	head += keepAlive ? 'Connection: keep-alive\r\n\r\n' : 'Connection: close\r\n\r\n';
 
 	const headBytes = asciiEncode(head);
 	if (body === undefined || body.length === 0) return headBytes;

@@ -119,6 +119,8 @@ export class ResponseParser {
 	#isHead: boolean;
 	#state: State = State.HEAD;
 	#framing: Framing = 'none';
+	/** HTTP/1.1 without `Connection: close`: the server keeps the connection after this response. */
+	#persistent = false;
 	#error: unknown;
 	/** Bytes of body (BODY_LENGTH) or of the current chunk (CHUNK_DATA) still to come. */
 	#remaining = 0;
@@ -145,6 +147,11 @@ export class ResponseParser {
 	/** True once onComplete() has been called. */
 	get complete(): boolean {
 		return this.#state === State.DONE;
+	}
+
+	/** The response is complete and the connection may carry another request. */
+	get persistent(): boolean {
+		return this.#state === State.DONE && this.#persistent && this.#framing !== 'close';
 	}
 
 	/** Parse the next bytes of the response. Throws HttpError when they break the protocol. */
@@ -292,6 +299,7 @@ export class ResponseParser {
 			return;
 		}
 		const headers = head.headers;
+		this.#persistent = minor === 1 && !/(^|,)\s*close\s*(,|$)/i.test(headers.connection ?? '');
 		const transferEncoding = headers['transfer-encoding'];
 		const contentLength = headers['content-length'];
 		if (this.#isHead || status === 204 || status === 304) {

@@ -7,11 +7,11 @@
  * bound to one (release, device) pair, which is how the cloud counts a device as started. The
  * image of a disabled (or halted) release is refused with 410, so a halt also stops downloads.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { parseByteRange } from './byte-range';
+import { ImageCache } from './image-cache';
 import type { ReleaseCatalog } from './catalog';
 import { CloudError, notFound } from './errors';
 import { sendJson } from './http-body';
@@ -25,6 +25,7 @@ export async function serveImage(
 	token: string,
 	checksum: string,
 	now = Date.now(),
+	cache?: ImageCache,
 ): Promise<void> {
 	const found = catalog.byToken(token);
 	if (!found || found.release.record.checksum !== checksum) throw notFound('no such image');
@@ -33,7 +34,10 @@ export async function serveImage(
 		throw new CloudError(410, 'release-disabled', `release ${release.id} is disabled${release.record.halted ? ` (${release.record.halted})` : ''}`);
 	}
 	const path = catalog.imagePath(release);
-	const { size } = await stat(path);
+	// A synchronous stat: a microsecond of metadata, where the promise version costs far more
+	// per call than the call itself (measured with a fleet fetching thousands of images).
+	const stats = statSync(path);
+	const { size } = stats;
 	if (size !== release.record.size) {
 		throw new CloudError(500, 'image-damaged', `image of release ${release.id} has ${size} bytes, expected ${release.record.size}`);
 	}
@@ -69,7 +73,13 @@ export async function serveImage(
 	}
 	// The first byte a device asks for, whole image or range, makes it a started device.
 	await catalog.start(release, grant, now);
+	// A small image comes from memory and leaves in one write, head and body together.
+	const bytes = await cache?.read(path, stats);
 	response.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+	if (bytes) {
+		response.end(bytes.subarray(start, end + 1));
+		return;
+	}
 	try {
 		await pipeline(createReadStream(path, { start, end }), response);
 	} catch (error) {

@@ -4,6 +4,7 @@ import { createDeviceToken, getDevice, listDevices, listReports, revokeDeviceTok
 import type { DeviceRegistry } from './device-registry';
 import { readJson, readJsonObject, sendJson } from './http-body';
 import { IMAGE_PATH, serveImage } from './image-download';
+import { ImageCache } from './image-cache';
 import { checkin, updateReport, type ProvisionContext } from './provision';
 import { createReleaseFromRequest, deleteRelease, dryRun, editRelease, getRelease, listReleases, signRelease } from './release-api';
 import type { Route } from './router';
@@ -23,6 +24,7 @@ export interface RouteContext {
 }
 
 export function createRoutes(c: RouteContext): Route[] {
+	const images = new ImageCache();
 	const json = (request: Parameters<typeof readJsonObject>[0]) => readJsonObject(request, c.maxJsonBytes);
 	return [
 		{
@@ -49,8 +51,8 @@ export function createRoutes(c: RouteContext): Route[] {
 			pattern: IMAGE_PATH,
 			access: 'public',
 			methods: {
-				GET: ({ request, response, params }) => serveImage(request, response, c.catalog, params[0]!, params[1]!),
-				HEAD: ({ request, response, params }) => serveImage(request, response, c.catalog, params[0]!, params[1]!),
+				GET: ({ request, response, params }) => serveImage(request, response, c.catalog, params[0]!, params[1]!, Date.now(), images),
+				HEAD: ({ request, response, params }) => serveImage(request, response, c.catalog, params[0]!, params[1]!, Date.now(), images),
 			},
 		},
 		{

@@ -208,6 +208,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
 					try {
 						await flush();
 					} finally {
+						reportLog.close();
 						await store.close();
 					}
 				})();

@@ -179,6 +179,40 @@ test('an in-memory device updates, refuses a release that fails its self-test, a
 	t.throws(() => new MemoryDevice({ id: 'x', product, properties: { version: '9' } }, layout, makeImage({ product, version: '1.0.0' }, 8192), '1.0.0', 0));
 });
 
+test('an update takes two connections: check-in and image on one, trial check-in and report on the next', async (t) => {
+	const cloud = await startTestCloud(t);
+	const product = 'gadget';
+	const layout = { sectorSize: 4096, slotSize: 16 * 4096 };
+	const device = new MemoryDevice({ id: 'g-1', product, properties: {} }, layout, makeImage({ product, version: '1.0.0' }, 8192), '1.0.0', Date.UTC(2030, 0, 1));
+	let opened = 0;
+	let open = 0;
+	const world: DeviceWorld = {
+		api: cloud.url, token: cloud.fleetToken, caPem: cloud.caPem, update: { signatures: 'optional' }, idleScale: 1000,
+		network: (network) => ({
+			connect(options: SocketOptions) {
+				opened++;
+				open++;
+				const socket = network.connect(options);
+				let closed = false;
+				return {
+					read: (n?: number) => socket.read(n),
+					write: (bytes) => socket.write(bytes),
+					close() {
+						if (!closed) open--;
+						closed = true;
+						socket.close();
+					},
+				};
+			},
+		}),
+	};
+	await createRelease({ cloud: cloud.url, caPem: cloud.caPem, token: cloud.adminToken, product, version: '2.0.0', image: makeImage({ product, version: '2.0.0' }, 12_000) });
+	t.like(await device.cycle(world), { before: '1.0.0', after: '2.0.0', outcome: 'updated', restarts: 1 });
+	t.is(opened, 2);
+	t.is(open, 0, 'every connection is closed when the agent is done');
+	t.is(device.pendingReports, 0);
+});
+
 test('the summary table and the progress line say what happened', (t) => {
 	t.is(formatTable([['a', 'bb'], ['ccc', 'd']]), 'a    bb\nccc  d');
 	// [ms, text]
