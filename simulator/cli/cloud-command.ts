@@ -45,8 +45,8 @@ export async function cloudCommand(argv: string[]): Promise<number> {
 		autoHalt,
 		log: (line) => process.stderr.write(`${line}\n`),
 	});
-	process.stdout.write(`${JSON.stringify({ url: cloud.url, publicUrl: cloud.publicUrl, fleetToken: cloud.fleetToken, adminToken: cloud.adminToken, ca: cloud.caPath })}\n`);
-	process.stderr.write(`updraft cloud listening on ${cloud.url}\n  fleet token: ${cloud.fleetToken}\n  admin token: ${cloud.adminToken}\n  CA: ${cloud.caPath}\n`);
+	process.stdout.write(`${JSON.stringify({ url: cloud.url, publicUrl: cloud.publicUrl, dashboard: `${cloud.publicUrl}/dashboard`, fleetToken: cloud.fleetToken, adminToken: cloud.adminToken, ca: cloud.caPath })}\n`);
+	process.stderr.write(`updraft cloud listening on ${cloud.url}\n  fleet token: ${cloud.fleetToken}\n  admin token: ${cloud.adminToken}\n  CA: ${cloud.caPath}\n  dashboard: ${cloud.publicUrl}/dashboard (sign in with the admin token)\n`);
 	await new Promise<void>((resolve) => {
 		const stop = () => resolve();
 		process.once('SIGINT', stop);

@@ -1,10 +1,14 @@
 /*
  * `updraft release ...` against a running cloud: every command prints JSON, settings go through,
- * and mistakes give a usage error (exit 2) or the cloud's refusal (exit 1).
+ * and mistakes give a usage error (exit 2) or the cloud's refusal (exit 1). `updraft cloud` says
+ * where it and its dashboard listen.
  */
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { main } from '../../simulator/cli/main';
 import { startTestCloud, temporaryDir } from '../helpers/cloud';
 
@@ -80,4 +84,32 @@ test.serial('mistakes: usage errors exit 2, refusals by the cloud exit 1 with it
 		t.is(result.code, code, argv.join(' '));
 		t.regex(result.stderr, stderr, argv.join(' '));
 	}
+});
+
+test.serial('updraft cloud prints where it listens, its tokens and its dashboard, which answers', async (t) => {
+	const dir = temporaryDir(t);
+	const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'updraft.js'), 'cloud', '--data', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	t.teardown(() => child.kill());
+	let stderr = '';
+	child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+	const line = await new Promise<string>((resolve, reject) => {
+		createInterface({ input: child.stdout }).once('line', resolve);
+		child.once('exit', (code) => reject(new Error(`updraft cloud exited with ${code}: ${stderr}`)));
+	});
+	const started = JSON.parse(line) as { url: string; dashboard: string; adminToken: string; ca: string };
+	t.is(started.dashboard, `${started.url}/dashboard`);
+	const fetchPage = (headers: Record<string, string>) => new Promise<{ status?: number; body: string }>((resolve, reject) => {
+		get(started.dashboard, { ca: readFileSync(started.ca, 'utf8'), headers }, (response) => {
+			let body = '';
+			response.on('data', (data: Buffer) => (body += data.toString()));
+			response.on('end', () => resolve({ status: response.statusCode, body }));
+		}).on('error', reject);
+	});
+	const signedOut = await fetchPage({});
+	t.is(signedOut.status, 401);
+	t.regex(signedOut.body, /admin token/, 'the sign-in form');
+	const page = await fetchPage({ Authorization: `Bearer ${started.adminToken}` });
+	t.is(page.status, 200);
+	t.regex(page.body, /<html/i);
+	t.regex(stderr, /dashboard: https:\/\/localhost:\d+\/dashboard/);
 });
