@@ -7,12 +7,18 @@
  * its end. Everything shorter — timeouts, retry backoff, a trial's confirmation deadline — and
  * everything while a connection is open runs at wall speed, so it keeps its meaning. Device time
  * never runs backwards; `start` continues a clock across a simulated restart.
+ *
+ * A fleet (simulator/fleet/fleet-clock.ts) sets `warpMin` to 0: every idle wait is short there,
+ * so ten thousand devices that back off together do not hold the run for their backoff.
  */
 import type { ClockPort } from '../../modules/ports';
 
 export interface NodeClock extends ClockPort {
 	/** The device is using the network (no skipping ahead) or idle. */
 	setBusy(busy: boolean): void;
+	/** Device time moves on by `ms` at once (the device slept). */
+	skip(ms: number): void;
+	/** Cancel every timer (power off). */
 	dispose(): void;
 }
 
@@ -25,7 +31,12 @@ interface Timer {
 	callback: () => void;
 }
 
-export function createNodeClock(scale = 1, start?: number): NodeClock {
+/**
+ * @param scale    how much faster idle waits pass (1: never)
+ * @param start    device time to start at (default: the wall clock)
+ * @param warpMin  idle waits shorter than this stay real (default WARP_MIN)
+ */
+export function createNodeClock(scale = 1, start?: number, warpMin = WARP_MIN): NodeClock {
 	if (!(scale > 0)) throw new RangeError('clock scale must be positive');
 	let offset = start === undefined ? 0 : start - Date.now();
 	let busy = false;
@@ -42,7 +53,7 @@ export function createNodeClock(scale = 1, start?: number): NodeClock {
 		if (!earliest) return;
 		const target = earliest;
 		const delay = Math.max(0, target.due - now());
-		const warp = scale > 1 && !busy && delay >= WARP_MIN;
+		const warp = scale > 1 && !busy && delay >= warpMin;
 		handle = setTimeout(() => {
 			handle = undefined;
 			if (warp) offset += Math.max(0, target.due - now());
@@ -69,8 +80,14 @@ export function createNodeClock(scale = 1, start?: number): NodeClock {
 			busy = next;
 			arm();
 		},
+		skip(ms) {
+			if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`a clock skips ahead by a number of ms >= 0, not ${ms}`);
+			offset += ms;
+			arm();
+		},
 		dispose() {
 			clearTimeout(handle);
+			handle = undefined;
 			timers.clear();
 		},
 	};

@@ -56,7 +56,7 @@ export interface RunResult {
 }
 
 /** Restarts one cycle may cause before the device is taken to be in a reboot loop. */
-const MAX_RESTARTS = 6;
+export const MAX_RESTARTS = 6;
 
 /** The booted firmware crashed before its agent could run (a rehearsed 'crash-on-boot'). */
 export class FirmwareCrash extends Error {
@@ -70,7 +70,7 @@ export class FirmwareCrash extends Error {
  * The application inside the simulated firmware, as its image rehearses it: a firmware that
  * fails or never finishes its self-test shows it through the agent's device:selftest event.
  */
-function installFirmwareApp(firmware: BootedFirmware, agent: AgentHandle): void {
+export function installFirmwareApp(firmware: { behaviour?: string }, agent: Pick<AgentHandle, 'watch'>): void {
 	if (firmware.behaviour === 'fail-selftest') agent.watch('device:selftest', () => ({ ok: false, reason: 'the sensor self-test failed' }));
 	if (firmware.behaviour === 'hang-selftest') agent.watch('device:selftest', () => new Promise(() => {}));
 }

@@ -19,6 +19,7 @@ import type { TlsSessionCache } from '../../hosts/sim/tls-sessions';
 import { nodeDigest } from '../../hosts/sim/node-digest';
 import { nodeSignature } from '../../hosts/sim/node-signature';
 import { deviceImageValidator } from '../device/boot';
+import { FirmwareCrash, MAX_RESTARTS, installFirmwareApp, type RunResult } from '../device/run-device';
 import type { ImageValidator } from '../../hosts/sim/flash/bootloader';
 import { createFleetClock } from './fleet-clock';
 import { createMemoryStore } from './memory-store';
@@ -50,20 +51,8 @@ export interface DeviceWorld {
 	log?: (device: string, level: LogLevel, message: string) => void;
 }
 
-/** One cycle of one device, in the shape of `updraft device run --once`'s line. */
-export interface DeviceRun {
-	id: string;
-	before: string;
-	after: string;
-	update: string | null;
-	outcome: CycleResult['outcome'];
-	reason: string | null;
-	message?: string;
-	restarts: number;
-}
-
-/** Restarts one cycle may cause before the device counts as stuck in a reboot loop. */
-const MAX_RESTARTS = 6;
+/** One cycle of one device: the line `updraft device run --once` prints. */
+export type DeviceRun = RunResult;
 
 export class MemoryDevice {
 	readonly id: string;
@@ -200,9 +189,7 @@ export class MemoryDevice {
 			timeouts: world.timeouts,
 		};
 		const agent = new UpdraftAgent(ports, config);
-		// The application in the simulated firmware, as its image rehearses it.
-		if (booted.image.behaviour === 'fail-selftest') agent.watch('device:selftest', () => ({ ok: false, reason: 'the sensor self-test failed' }));
-		if (booted.image.behaviour === 'hang-selftest') agent.watch('device:selftest', () => new Promise(() => {}));
+		installFirmwareApp(booted.image, agent);
 		return {
 			agent,
 			get restartRequested() {
@@ -221,12 +208,4 @@ interface PoweredOn {
 	agent: UpdraftAgent;
 	readonly restartRequested: boolean;
 	powerOff(): void;
-}
-
-/** The booted firmware crashed before its agent could run. */
-class FirmwareCrash extends Error {
-	constructor(version: string) {
-		super(`firmware ${version} crashed while booting`);
-		this.name = 'FirmwareCrash';
-	}
 }

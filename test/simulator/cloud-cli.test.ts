@@ -9,25 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { main } from '../../simulator/cli/main';
+import { updraft } from '../helpers/cli';
 import { startTestCloud, temporaryDir } from '../helpers/cloud';
-
-/** Run the CLI in this process and capture what it prints (tests here run one at a time). */
-async function updraft(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = '';
-	let stderr = '';
-	const out = process.stdout.write;
-	const err = process.stderr.write;
-	process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-	process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-	try {
-		const code = await main(argv);
-		return { code, stdout, stderr };
-	} finally {
-		process.stdout.write = out;
-		process.stderr.write = err;
-	}
-}
 
 test.serial('release create, list, show, update, enable, disable, dry-run, delete', async (t) => {
 	const cloud = await startTestCloud(t);
