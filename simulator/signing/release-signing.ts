@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { writeFileAtomic } from '../../hosts/sim/atomic-file';
+import type { ReleaseManifest } from '../../modules/release-manifest';
 
 export interface SigningKeyFiles {
 	/** PKCS#8 PEM of the private key (mode 0600). */
@@ -58,15 +59,8 @@ export function loadSigningKey(privatePath: string): SigningKey {
 	return { keyid: keyIdOf(raw), publicKey: raw.toString('base64'), privateKey };
 }
 
-export interface ManifestFields {
-	product: string;
-	version: string;
-	release: string;
-	size: number;
-	sha256: string;
-	/** Seconds since the epoch. */
-	expires: number;
-}
+/** What a manifest says, as the agent reads it (modules/release-manifest.ts); `expires` in seconds since the epoch. */
+export type ManifestFields = Omit<ReleaseManifest, 'v'>;
 
 /** The manifest text that is signed and sent verbatim. */
 export function manifestText(fields: ManifestFields): string {

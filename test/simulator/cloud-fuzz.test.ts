@@ -12,25 +12,10 @@ import { Agent } from 'node:https';
 import { connect } from 'node:tls';
 import { createRelease } from '../../simulator/cloud/admin-client';
 import { call, startTestCloud, type Answer, type RequestOptions, type TestCloud } from '../helpers/cloud';
+import { random, type Random } from '../helpers/fuzz-random';
 
 const CASES = Number(process.env.UPDRAFT_FUZZ_CASES ?? 700);
 const CONCURRENCY = 16;
-
-function random(seed: number) {
-	let state = seed >>> 0 || 1;
-	const next = (): number => {
-		state ^= state << 13;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		return (state >>> 0) / 0x1_0000_0000;
-	};
-	return {
-		next,
-		int: (n: number) => Math.floor(next() * n),
-		pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-	};
-}
-type Random = ReturnType<typeof random>;
 
 const STRINGS = ['', 'p', 'sensor', '1.0.0', '2.0.0-rc.1', 'v1', '1.0', '..', '../../etc', '%00', '\u0000', '\n', 'é', '𝄞', '\ud800',
 	'<script>', '"', "'", '\\', '__proto__', 'constructor', 'x'.repeat(200), 'y'.repeat(5000), 'null', '{}'];

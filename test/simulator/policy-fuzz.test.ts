@@ -9,26 +9,9 @@
 import test from 'ava';
 import { compilePolicy, policyScope, PolicyError } from '../../simulator/cloud/policy/policy';
 import { compileRegex } from '../../simulator/cloud/policy/regex';
+import { random, type Random } from '../helpers/fuzz-random';
 
 const CASES = Number(process.env.UPDRAFT_FUZZ_CASES ?? 2000);
-
-/** Deterministic pseudo-random numbers, so a failure can be replayed from its seed. */
-function random(seed: number) {
-	let state = seed >>> 0 || 1;
-	const next = (): number => {
-		state ^= state << 13;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		return (state >>> 0) / 0x1_0000_0000;
-	};
-	return {
-		next,
-		int: (n: number) => Math.floor(next() * n),
-		pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-	};
-}
-
-type Random = ReturnType<typeof random>;
 
 // ---- regular expressions against JavaScript ----
 
